@@ -25,7 +25,7 @@ export class CanonicalJsonError extends Error {
 
 /** Encode `value` as canonical JSON text. Throws `CanonicalJsonError` on values JSON cannot hold. */
 export function canonicalJson(value: unknown, strict = true): string {
-  return encode(value, strict, "");
+  return encodeOrDescribe(value, strict);
 }
 
 /** Canonical JSON as UTF-8 bytes, the form that is hashed and signed. */
@@ -52,21 +52,81 @@ export function findStrictViolation(value: unknown, path = ""): string | null {
   return null;
 }
 
+/**
+ * The byte length of `canonicalJsonBytes(value, strict)`, computed without building the text
+ * or sorting keys (order does not change the length). The PDU format check uses it for the
+ * 64 KiB event limit on every inbound event, where serialising only to measure would double
+ * the JSON work. Throws `CanonicalJsonError` exactly where `canonicalJson` would.
+ */
+export function canonicalJsonSize(value: unknown, strict = true): number {
+  const size = measure(value, strict);
+  if (size < 0) throw describeFailure(value, strict, "") ?? new CanonicalJsonError("", "Not encodable");
+  return size;
+}
+
+/** Strings that need no escaping and are pure ASCII measure as their length plus quotes. */
+const NEEDS_CARE = /[^\x20-\x21\x23-\x5b\x5d-\x7e]/;
+
+function stringSize(s: string): number {
+  if (!NEEDS_CARE.test(s)) return s.length + 2;
+  return Buffer.byteLength(JSON.stringify(s), "utf8");
+}
+
+/** Canonical byte length, or -1 when `value` cannot be encoded (so no exception on the hot path). */
+function measure(value: unknown, strict: boolean): number {
+  switch (typeof value) {
+    case "string":
+      return stringSize(value);
+    case "boolean":
+      return value ? 4 : 5;
+    case "number":
+      if (!Number.isFinite(value) || (strict && !isStrictNumber(value))) return -1;
+      return Object.is(value, -0) ? 1 : JSON.stringify(value).length;
+    case "object": {
+      if (value === null) return 4;
+      if (Array.isArray(value)) {
+        let size = 2 + (value.length > 0 ? value.length - 1 : 0);
+        for (let i = 0; i < value.length; i++) {
+          const n = measure(value[i], strict);
+          if (n < 0) return -1;
+          size += n;
+        }
+        return size;
+      }
+      let size = 2;
+      let members = 0;
+      const obj = value as Record<string, unknown>;
+      for (const key of Object.keys(obj)) {
+        const v = obj[key];
+        if (v === undefined) continue;
+        const n = measure(v, strict);
+        if (n < 0) return -1;
+        size += stringSize(key) + 1 + n;
+        members++;
+      }
+      return members > 0 ? size + members - 1 : size;
+    }
+    default:
+      return -1;
+  }
+}
+
 function isStrictNumber(n: number): boolean {
   return Number.isInteger(n) && n >= -MAX_SAFE_INT && n <= MAX_SAFE_INT;
 }
 
-function encode(value: unknown, strict: boolean, path: string): string {
+/**
+ * The hot path builds no error paths (a template string per nested value costs more than the
+ * encoding itself); when it fails, `describeFailure` walks again to name the offending value.
+ */
+function encode(value: unknown, strict: boolean): string {
   switch (typeof value) {
     case "string":
       return JSON.stringify(value);
     case "boolean":
       return value ? "true" : "false";
     case "number":
-      if (!Number.isFinite(value)) throw new CanonicalJsonError(path, "Non-finite number");
-      if (strict && !isStrictNumber(value)) {
-        throw new CanonicalJsonError(path, Number.isInteger(value) ? "Integer out of range" : "Float not allowed");
-      }
+      if (!Number.isFinite(value) || (strict && !isStrictNumber(value))) throw ENCODE_FAILED;
       return Object.is(value, -0) ? "0" : JSON.stringify(value);
     case "object": {
       if (value === null) return "null";
@@ -74,7 +134,7 @@ function encode(value: unknown, strict: boolean, path: string): string {
         let out = "[";
         for (let i = 0; i < value.length; i++) {
           if (i > 0) out += ",";
-          out += encode(value[i], strict, `${path}[${i}]`);
+          out += encode(value[i], strict);
         }
         return out + "]";
       }
@@ -87,14 +147,60 @@ function encode(value: unknown, strict: boolean, path: string): string {
         if (v === undefined) continue; // like JSON.stringify: absent, not null
         if (!first) out += ",";
         first = false;
-        out += JSON.stringify(key) + ":" + encode(v, strict, path ? `${path}.${key}` : key);
+        out += JSON.stringify(key) + ":" + encode(v, strict);
       }
       return out + "}";
     }
-    case "bigint":
-      throw new CanonicalJsonError(path, "BigInt not supported");
     default:
-      throw new CanonicalJsonError(path, `Unsupported value of type ${typeof value}`);
+      throw ENCODE_FAILED;
+  }
+}
+
+const ENCODE_FAILED: unique symbol = Symbol("canonical JSON encode failed");
+
+function encodeOrDescribe(value: unknown, strict: boolean): string {
+  try {
+    return encode(value, strict);
+  } catch (e) {
+    if (e === ENCODE_FAILED) throw describeFailure(value, strict, "") ?? new CanonicalJsonError("", "Not encodable");
+    throw e;
+  }
+}
+
+/** The error for the first value `encode` refuses, with its path; null if there is none. */
+function describeFailure(value: unknown, strict: boolean, path: string): CanonicalJsonError | null {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return null;
+    case "number":
+      if (!Number.isFinite(value)) return new CanonicalJsonError(path, "Non-finite number");
+      if (strict && !isStrictNumber(value)) {
+        return new CanonicalJsonError(path, Number.isInteger(value) ? "Integer out of range" : "Float not allowed");
+      }
+      return null;
+    case "object": {
+      if (value === null) return null;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const bad = describeFailure(value[i], strict, `${path}[${i}]`);
+          if (bad) return bad;
+        }
+        return null;
+      }
+      const obj = value as Record<string, unknown>;
+      for (const key of sortedKeys(obj)) {
+        const v = obj[key];
+        if (v === undefined) continue;
+        const bad = describeFailure(v, strict, path ? `${path}.${key}` : key);
+        if (bad) return bad;
+      }
+      return null;
+    }
+    case "bigint":
+      return new CanonicalJsonError(path, "BigInt not supported");
+    default:
+      return new CanonicalJsonError(path, `Unsupported value of type ${typeof value}`);
   }
 }
 

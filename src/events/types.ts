@@ -71,3 +71,18 @@ export interface StateKeyTuple {
 export function isStateEvent(ev: { stateKey: string | undefined }): boolean {
   return ev.stateKey !== undefined;
 }
+
+/**
+ * A state slot as one string key: `type` NUL `state_key`. Event types never contain NUL (the
+ * PDU format check rejects them), so splitting at the first NUL is unambiguous.
+ */
+export type StateKey = string;
+
+export function stateKey(type: string, stateKey: string): StateKey {
+  return `${type}\u0000${stateKey}`;
+}
+
+export function splitStateKey(key: StateKey): StateKeyTuple {
+  const i = key.indexOf("\u0000");
+  return { type: key.slice(0, i), stateKey: key.slice(i + 1) };
+}

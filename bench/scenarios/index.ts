@@ -1,0 +1,5 @@
+/** Every bench scenario, in the order `npm run bench` runs them. */
+import type { Scenario } from "../lib/types.js";
+import { cryptoScenario } from "./crypto.js";
+
+export const scenarios: Scenario[] = [cryptoScenario];
