@@ -13,6 +13,11 @@ declare module "sodium-native" {
     crypto_sign_ed25519_sk_to_pk(pk: Buf, sk: Buf): void;
     crypto_hash_sha256_BYTES: number;
     crypto_hash_sha256(out: Buf, input: Buf): void;
+    crypto_generichash_BYTES_MIN: number;
+    crypto_generichash(out: Buf, input: Buf, key?: Buf): void;
+    crypto_shorthash_BYTES: number;
+    crypto_shorthash_KEYBYTES: number;
+    crypto_shorthash(out: Buf, input: Buf, key: Buf): void;
     crypto_pwhash_STRBYTES: number;
     crypto_pwhash_OPSLIMIT_INTERACTIVE: number;
     crypto_pwhash_MEMLIMIT_INTERACTIVE: number;

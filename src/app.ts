@@ -1,0 +1,48 @@
+/**
+ * `App`: the services handlers use, built once by `startServer` and handed to every route
+ * module. It grows as components land (store, crypto pool, room registry, key fetcher, …):
+ * add a field here and construct it in `src/server.ts`; handlers never reach for globals.
+ */
+import type { Config } from "./config.js";
+import type { OldVerifyKey } from "./crypto/signing-keys.js";
+import type { SigningKey } from "./events/signing-json.js";
+import type { Router } from "./http/router.js";
+import { logger, type Logger } from "./log.js";
+
+export interface BoundPorts {
+  /** 0 until the listener is bound; differs from the config when it asked for port 0. */
+  federation: number;
+  client: number;
+}
+
+export interface App {
+  readonly config: Config;
+  /** `config.server_name`, the name we sign as and that appears in our IDs. */
+  readonly serverName: string;
+  /** The active signing key (`verify_keys`, request and event signatures). */
+  readonly signingKey: SigningKey;
+  /** Retired keys, published as `old_verify_keys` (key ID → public key + expiry). */
+  readonly oldVerifyKeys: Readonly<Record<string, OldVerifyKey>>;
+  readonly log: Logger;
+  readonly ports: Readonly<BoundPorts>;
+}
+
+/**
+ * The route-registration pattern: each endpoint family exports one
+ * `registerXRoutes(router, app)` and `src/server.ts` lists it for the listener(s) it belongs on.
+ */
+export type RouteRegistrar = (router: Router, app: App) => void;
+
+/** Build the `App`; `ports` is returned separately so only the server can fill it in. */
+export function createApp(config: Config, signingKey: SigningKey): { app: App; ports: BoundPorts } {
+  const ports: BoundPorts = { federation: 0, client: 0 };
+  const app: App = {
+    config,
+    serverName: config.server_name,
+    signingKey,
+    oldVerifyKeys: config.old_signing_keys,
+    log: logger("app", { server_name: config.server_name }),
+    ports,
+  };
+  return { app, ports };
+}

@@ -1,0 +1,107 @@
+/**
+ * Start and stop a Conflux server: data directory, signing key and TLS certificate (generated
+ * on first start), the `App`, and two listeners each with its own router.
+ *
+ *   federation listener (HTTPS)        client listener (HTTP, or HTTPS with tls: true)
+ *   FEDERATION_ROUTES                  CLIENT_ROUTES (CORS on every response)
+ *
+ * To add an endpoint family, export `registerXRoutes: RouteRegistrar` from its module and list
+ * it below for the listener(s) it belongs on. Authentication hooks (X-Matrix, access tokens)
+ * are installed with `router.setAuthenticator(...)` where marked.
+ */
+import { mkdirSync } from "node:fs";
+import { createApp, type App, type RouteRegistrar } from "./app.js";
+import { registerClientVersionsRoutes } from "./client/versions.js";
+import { registerClientWellKnownRoutes, registerServerWellKnownRoutes } from "./client/well-known.js";
+import type { Config } from "./config.js";
+import { loadOrCreateSigningKey, type SigningKey } from "./crypto/signing-keys.js";
+import { ensureCertificate } from "./crypto/tls-cert.js";
+import { registerKeyServerRoutes } from "./federation/keys-server.js";
+import { registerFederationVersionRoutes } from "./federation/version.js";
+import { startListener, type Listener } from "./http/listener.js";
+import { Router } from "./http/router.js";
+import { logger } from "./log.js";
+
+/** Served on the federation listener. Well-knowns live here: they are fetched from the server name's host. */
+export const FEDERATION_ROUTES: readonly RouteRegistrar[] = [
+  registerFederationVersionRoutes,
+  registerKeyServerRoutes,
+  registerServerWellKnownRoutes,
+  registerClientWellKnownRoutes,
+];
+
+/** Served on the client listener. */
+export const CLIENT_ROUTES: readonly RouteRegistrar[] = [registerClientVersionsRoutes, registerClientWellKnownRoutes];
+
+export interface Server {
+  readonly app: App;
+  readonly federation: Listener;
+  readonly client: Listener;
+  readonly routers: { readonly federation: Router; readonly client: Router };
+  /** Graceful: stop accepting, let in-flight requests finish (up to `graceMs`), close. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface FirstStartReport {
+  readonly signingKeyCreated: boolean;
+  readonly certificateCreated: boolean;
+}
+
+/** Create the data directory, key and certificate if missing. Idempotent. */
+export function prepareDataDir(config: Config): FirstStartReport & { readonly key: SigningKey } {
+  const log = logger("server");
+  mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
+  const { key, created: signingKeyCreated } = loadOrCreateSigningKey(config.signing_key_path);
+  if (signingKeyCreated) log.info({ path: config.signing_key_path, key_id: key.keyId }, "generated signing key");
+  const cert = ensureCertificate(config.tls.certificate_path, config.tls.private_key_path, config.server_name);
+  if (cert.created) log.info({ path: config.tls.certificate_path }, "generated self-signed TLS certificate");
+  if (!cert.coversServerName) {
+    log.warn({ path: config.tls.certificate_path, server_name: config.server_name }, "TLS certificate does not name the server; peers will reject it");
+  }
+  return { key, signingKeyCreated, certificateCreated: cert.created };
+}
+
+export async function startServer(config: Config): Promise<Server> {
+  const log = logger("server");
+  const { key } = prepareDataDir(config);
+  const { app, ports } = createApp(config, key);
+
+  const routers = {
+    federation: new Router({ cors: false, defaultBodyLimit: config.limits.max_request_body_bytes }),
+    client: new Router({ cors: true, defaultBodyLimit: config.limits.max_request_body_bytes }),
+  };
+  for (const register of FEDERATION_ROUTES) register(routers.federation, app);
+  for (const register of CLIENT_ROUTES) register(routers.client, app);
+  // Authentication hooks go here once they exist:
+  //   routers.federation.setAuthenticator({ federation: … });
+  //   routers.client.setAuthenticator({ client: … });
+
+  const tls = { certificatePath: config.tls.certificate_path, privateKeyPath: config.tls.private_key_path };
+  const fed = config.listeners.federation;
+  const federation = await startListener(routers.federation, { name: "federation", host: fed.host, port: fed.port, tls });
+  ports.federation = federation.port;
+  let client: Listener;
+  try {
+    const cl = config.listeners.client;
+    client = await startListener(routers.client, { name: "client", host: cl.host, port: cl.port, ...(cl.tls ? { tls } : {}) });
+  } catch (err) {
+    await federation.close(0);
+    throw err;
+  }
+  ports.client = client.port;
+  log.info({ server_name: config.server_name, federation_port: federation.port, client_port: client.port }, "started");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    federation,
+    client,
+    routers,
+    stop(graceMs?: number): Promise<void> {
+      stopping ??= Promise.all([federation.close(graceMs), client.close(graceMs)]).then(() => {
+        log.info({ server_name: config.server_name }, "stopped");
+      });
+      return stopping;
+    },
+  };
+}
