@@ -6,7 +6,7 @@ import sodium from "sodium-native";
 import { workerData } from "node:worker_threads";
 import { getRoomVersion } from "../src/events/room-versions.js";
 import { verifyEvent, type ServerKey } from "../src/events/verify-event.js";
-import { hashAndSignEvent } from "../src/events/sign-event.js";
+import { addEventSignature, hashAndSignEvent } from "../src/events/sign-event.js";
 import { checkContentHash, computeEventId, referenceHash } from "../src/events/hashes.js";
 import { signJson, signingKeyFromSeed, checkJsonSignature, type SigningKey } from "../src/events/signing-json.js";
 import { encodeBase64 } from "../src/events/base64.js";
@@ -19,6 +19,7 @@ import type {
   HashEventsTask,
   PasswordHashTask,
   PasswordVerifyTask,
+  SignedEvent,
   SignEventsTask,
   SignJsonTask,
   VerifyEventsTask,
@@ -80,12 +81,22 @@ export function verifyJson(task: VerifyJsonTask): VerifyJsonResult[] {
   });
 }
 
-export function signEvents(task: SignEventsTask): Pdu[] {
+export function signEvents(task: SignEventsTask): SignedEvent[] {
   const { serverName, key } = requireIdentity();
   return task.events.map((ev, i) => {
     const version = getRoomVersion(task.versions[i] ?? "");
     if (!version) throw new Error(`unknown room version ${task.versions[i]}`);
-    return hashAndSignEvent(ev, version, serverName, key);
+    const pdu = hashAndSignEvent(ev, version, serverName, key);
+    return { pdu, eventId: computeEventId(pdu, version), referenceHash: encodeBase64(referenceHash(pdu, version)) };
+  });
+}
+
+export function addEventSignatures(task: SignEventsTask): Pdu[] {
+  const { serverName, key } = requireIdentity();
+  return task.events.map((ev, i) => {
+    const version = getRoomVersion(task.versions[i] ?? "");
+    if (!version) throw new Error(`unknown room version ${task.versions[i]}`);
+    return addEventSignature(ev, version, serverName, key);
   });
 }
 

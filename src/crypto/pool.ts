@@ -23,11 +23,12 @@ import type {
   EventSource,
   EventVerificationResult,
   HashEventsResult,
+  SignedEvent,
   VerifyJsonResult,
   WireKeyMap,
 } from "./pool-tasks.js";
 
-export type { EventVerificationResult, HashEventsResult, VerifyJsonResult, WireKeyMap, EventSource };
+export type { EventVerificationResult, HashEventsResult, SignedEvent, VerifyJsonResult, WireKeyMap, EventSource };
 
 export interface CryptoPoolOptions {
   /** Worker threads; default: number of cores. */
@@ -131,9 +132,18 @@ export class CryptoPool {
   }
 
   /** Hash and sign new events as this server (content hash → redact → sign). */
-  async signEvents(events: EventJson[], versions: readonly string[]): Promise<Pdu[]> {
+  async signEvents(events: EventJson[], versions: readonly string[]): Promise<SignedEvent[]> {
     if (events.length === 0) return [];
     return this.run("signEvents", { events, versions });
+  }
+
+  /**
+   * Add this server's signature to events other servers built (send_join as the authorising
+   * server of a restricted join, invites): no re-hash, other signatures kept.
+   */
+  async addEventSignatures(events: EventJson[], versions: readonly string[]): Promise<Pdu[]> {
+    if (events.length === 0) return [];
+    return this.run("addEventSignatures", { events, versions });
   }
 
   /** Sign JSON objects as this server (key responses, notary answers). */

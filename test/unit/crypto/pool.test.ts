@@ -97,8 +97,14 @@ describe("CryptoPool", () => {
 
   it("signs events and JSON with the server key; signatures verify inline", async () => {
     const [signed] = await pool.signEvents([message(7, `!room:${SERVER}`)], ["10"]);
-    const r = verifyEvent(signed!, getRoomVersion("10")!, (s, k) => keys[s]?.[k]);
+    const r = verifyEvent(signed!.pdu, getRoomVersion("10")!, (s, k) => keys[s]?.[k]);
     expect(r.signaturesOk && r.contentHashOk).toBe(true);
+    expect(signed!.eventId).toBe(r.eventId);
+    const other = newKey("ed25519:other");
+    const theirs = hashAndSignEvent(message(8, `!room:${SERVER}`), getRoomVersion("10")!, "remote.example", other);
+    const [counter] = await pool.addEventSignatures([theirs], ["10"]);
+    expect(Object.keys(counter!.signatures).sort()).toEqual([SERVER, "remote.example"].sort());
+    expect(counter!.hashes).toEqual(theirs.hashes);
     const [obj] = await pool.signJson([{ hello: "world" }]);
     expect(checkJsonSignature(obj!, SERVER, () => key.publicKey).ok).toBe(true);
     expect(obj).toEqual(signJson({ hello: "world" }, SERVER, key));

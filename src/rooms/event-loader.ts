@@ -1,0 +1,83 @@
+/**
+ * Stored events as `RoomEvent`s for the rules (auth, state resolution), with a bounded LRU of
+ * parsed events: auth checks touch the same few events (create, power levels, join rules,
+ * members) over and over, and parsing a PDU costs more than the rule itself.
+ *
+ * Reads take a `ReadView`: inside a room actor's write that is the write batch, so events
+ * persisted earlier in the same batch are visible; elsewhere the committed snapshot.
+ */
+import { toRoomEvent } from "../events/event.js";
+import { getRoomVersion, type RoomVersion } from "../events/room-versions.js";
+import type { RoomEvent } from "../events/types.js";
+import type { EventRecord } from "../storage/events.js";
+import type { Storage } from "../storage/storage.js";
+import type { ReadView } from "../storage/write-batch.js";
+
+export class EventLoader {
+  private readonly cache = new Map<number, RoomEvent>();
+  private readonly versions = new Map<number, RoomVersion>();
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly maxCached = 100_000,
+  ) {}
+
+  record(eventId: string, view?: ReadView): EventRecord | undefined {
+    return this.storage.events.getEvent(eventId, view);
+  }
+
+  recordByNid(nid: number, view?: ReadView): EventRecord | undefined {
+    return this.storage.events.getEventByNid(nid, view);
+  }
+
+  byId(eventId: string, view?: ReadView): RoomEvent | undefined {
+    const nid = this.storage.events.nidOf(eventId, view);
+    return nid === undefined ? undefined : this.byNid(nid, view);
+  }
+
+  byNid(nid: number, view?: ReadView): RoomEvent | undefined {
+    const hit = this.cache.get(nid);
+    if (hit !== undefined) {
+      this.cache.delete(nid);
+      this.cache.set(nid, hit);
+      return hit;
+    }
+    const rec = this.storage.events.getEventByNid(nid, view);
+    if (rec === undefined) return undefined;
+    const ev = this.fromRecord(rec, view);
+    this.remember(nid, ev);
+    return ev;
+  }
+
+  fromRecord(rec: EventRecord, view?: ReadView): RoomEvent {
+    const version = this.roomVersion(rec.roomNid, view);
+    const room = this.storage.rooms.getRoomByNid(rec.roomNid, view);
+    return toRoomEvent(rec.pdu, version, rec.eventId, room?.roomId);
+  }
+
+  /** Make a just-persisted event available without a re-parse. */
+  remember(nid: number, ev: RoomEvent): void {
+    this.cache.set(nid, ev);
+    if (this.cache.size > this.maxCached) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+  }
+
+  /** Drop a cached event whose stored PDU changed (redaction applied). */
+  forget(nid: number): void {
+    this.cache.delete(nid);
+  }
+
+  roomVersion(roomNid: number, view?: ReadView): RoomVersion {
+    let v = this.versions.get(roomNid);
+    if (v === undefined) {
+      const room = this.storage.rooms.getRoomByNid(roomNid, view);
+      if (room === undefined) throw new Error(`unknown room nid ${roomNid}`);
+      v = getRoomVersion(room.version);
+      if (v === undefined) throw new Error(`room ${room.roomId} has unsupported version ${room.version}`);
+      this.versions.set(roomNid, v);
+    }
+    return v;
+  }
+}
