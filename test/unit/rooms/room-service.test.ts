@@ -10,7 +10,7 @@ const BOB = "@bob:remote.test";
 
 function initialEvents(version: RoomVersion, joinRule = "public"): (roomId: string) => LocalEventSpec[] {
   const users: Record<string, number> = version.creatorsHaveInfinitePower ? {} : { [ALICE]: 100 };
-  return () => [
+  return (): LocalEventSpec[] => [
     { type: "m.room.member", stateKey: ALICE, sender: ALICE, content: { membership: "join" } },
     {
       type: "m.room.power_levels",
