@@ -1,13 +1,18 @@
 /**
  * `App`: the services handlers use, built once by `startServer` and handed to every route
- * module. It grows as components land (store, crypto pool, room registry, key fetcher, …):
- * add a field here and construct it in `src/server.ts`; handlers never reach for globals.
+ * module. Add a field here and construct it in `src/server.ts`; handlers never reach for
+ * globals.
  */
 import type { Config } from "./config.js";
+import type { CryptoPool } from "./crypto/pool.js";
 import type { OldVerifyKey } from "./crypto/signing-keys.js";
 import type { SigningKey } from "./events/signing-json.js";
 import type { Router } from "./http/router.js";
 import { logger, type Logger } from "./log.js";
+import type { FederationClient } from "./outbound/federation-client.js";
+import type { KeyRing } from "./outbound/key-fetcher.js";
+import type { RoomService } from "./rooms/room-service.js";
+import type { Storage } from "./storage/storage.js";
 
 export interface BoundPorts {
   /** 0 until the listener is bound; differs from the config when it asked for port 0. */
@@ -25,6 +30,25 @@ export interface App {
   readonly oldVerifyKeys: Readonly<Record<string, OldVerifyKey>>;
   readonly log: Logger;
   readonly ports: Readonly<BoundPorts>;
+  /** LMDB: events, rooms, state, keys, … (src/storage/). */
+  readonly storage: Storage;
+  /** Hashing, signing, verification and password hashing off the main thread. */
+  readonly pool: CryptoPool;
+  /** Room actors: every change to a room goes through here. */
+  readonly rooms: RoomService;
+  /** Outbound federation requests (X-Matrix signed, server discovery, TLS policy). */
+  readonly federation: FederationClient;
+  /** Remote servers' signing keys: LMDB cache, direct fetch, notaries. */
+  readonly keyRing: KeyRing;
+}
+
+/** The services `startServer` builds before the `App` exists. */
+export interface AppServices {
+  readonly storage: Storage;
+  readonly pool: CryptoPool;
+  readonly rooms: RoomService;
+  readonly federation: FederationClient;
+  readonly keyRing: KeyRing;
 }
 
 /**
@@ -34,7 +58,7 @@ export interface App {
 export type RouteRegistrar = (router: Router, app: App) => void;
 
 /** Build the `App`; `ports` is returned separately so only the server can fill it in. */
-export function createApp(config: Config, signingKey: SigningKey): { app: App; ports: BoundPorts } {
+export function createApp(config: Config, signingKey: SigningKey, services: AppServices): { app: App; ports: BoundPorts } {
   const ports: BoundPorts = { federation: 0, client: 0 };
   const app: App = {
     config,
@@ -43,6 +67,7 @@ export function createApp(config: Config, signingKey: SigningKey): { app: App; p
     oldVerifyKeys: config.old_signing_keys,
     log: logger("app", { server_name: config.server_name }),
     ports,
+    ...services,
   };
   return { app, ports };
 }

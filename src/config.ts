@@ -83,6 +83,14 @@ const schema = z
         trusted_ca_paths: z.array(path).default([]),
         retry_max_ms: positiveInt.default(HOUR_MS),
         omit_members_on_join: z.boolean().default(false),
+        trusted_key_servers: z
+          .array(
+            z.strictObject({
+              server_name: serverName,
+              verify_keys: z.record(z.string().regex(/^ed25519:[a-zA-Z0-9_]+$/, "key IDs look like ed25519:<version>"), ed25519PublicKey).optional(),
+            }),
+          )
+          .default([]),
       })
       .prefault({}),
     well_known: z
@@ -315,6 +323,8 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "federation.trusted_ca_paths": "Extra PEM CA files to trust (e.g. other test servers' self-signed certificates).",
   "federation.retry_max_ms": "Longest backoff between retries to an unreachable server.",
   "federation.omit_members_on_join": "Ask for partial state on joins (omit_members on send_join).",
+  "federation.trusted_key_servers":
+    "Notary servers asked for a server's keys when the server itself cannot be reached: [{server_name, verify_keys: {key_id: public key}}]. Without verify_keys the notary's own keys are fetched from it over TLS.",
   well_known: "Served at /.well-known/matrix/{server,client}. Keys: server (\"host[:port]\" delegation; 404 when unset), client_base_url (default: derived from listeners.client).",
   "well_known.server": "Delegated server name for /.well-known/matrix/server.",
   "well_known.client_base_url": "m.homeserver.base_url for /.well-known/matrix/client.",

@@ -10,13 +10,21 @@
  * are installed with `router.setAuthenticator(...)` where marked.
  */
 import { mkdirSync } from "node:fs";
-import { createApp, type App, type RouteRegistrar } from "./app.js";
+import path from "node:path";
+import { createApp, type App, type AppServices, type RouteRegistrar } from "./app.js";
 import { registerClientVersionsRoutes } from "./client/versions.js";
 import { registerClientWellKnownRoutes, registerServerWellKnownRoutes } from "./client/well-known.js";
 import type { Config } from "./config.js";
 import { loadOrCreateSigningKey, type SigningKey } from "./crypto/signing-keys.js";
 import { ensureCertificate } from "./crypto/tls-cert.js";
+import { CryptoPool } from "./crypto/pool.js";
+import { federationAuthenticator } from "./federation/auth/verify-request.js";
+import { registerKeyQueryRoutes } from "./federation/keys-query.js";
 import { registerKeyServerRoutes } from "./federation/keys-server.js";
+import { createFederationClient } from "./outbound/federation-client.js";
+import { KeyRing } from "./outbound/key-fetcher.js";
+import { RoomService } from "./rooms/room-service.js";
+import { Storage } from "./storage/storage.js";
 import { registerFederationVersionRoutes } from "./federation/version.js";
 import { startListener, type Listener } from "./http/listener.js";
 import { Router } from "./http/router.js";
@@ -26,6 +34,7 @@ import { logger } from "./log.js";
 export const FEDERATION_ROUTES: readonly RouteRegistrar[] = [
   registerFederationVersionRoutes,
   registerKeyServerRoutes,
+  registerKeyQueryRoutes,
   registerServerWellKnownRoutes,
   registerClientWellKnownRoutes,
 ];
@@ -61,10 +70,51 @@ export function prepareDataDir(config: Config): FirstStartReport & { readonly ke
   return { key, signingKeyCreated, certificateCreated: cert.created };
 }
 
+/** The database lives here, inside the data directory. */
+export function databasePath(config: Config): string {
+  return path.join(config.data_dir, "db");
+}
+
+/** Storage, crypto pool, rooms, outbound client and key ring, wired together. */
+export function buildServices(config: Config, key: SigningKey): AppServices & { close(): Promise<void> } {
+  const storage = Storage.open(databasePath(config));
+  const pool = new CryptoPool({ size: config.pool.size, maxQueue: config.pool.max_queue, identity: { serverName: config.server_name, key } });
+  const rooms = new RoomService({ storage, pool, serverName: config.server_name });
+  const federation = createFederationClient(config, key);
+  const keyRing = new KeyRing({
+    serverName: config.server_name,
+    signingKey: key,
+    oldVerifyKeys: config.old_signing_keys,
+    storage,
+    transport: federation,
+    verifier: pool,
+    notaries: config.federation.trusted_key_servers.map((n) => ({
+      serverName: n.server_name,
+      ...(n.verify_keys ? { verifyKeys: n.verify_keys } : {}),
+    })),
+  });
+  return {
+    storage,
+    pool,
+    rooms,
+    federation,
+    keyRing,
+    async close() {
+      // Lock order: finish room work (which writes), then the pool it signs with, then LMDB.
+      await rooms.drain();
+      rooms.close();
+      federation.close();
+      await pool.close();
+      await storage.close();
+    },
+  };
+}
+
 export async function startServer(config: Config): Promise<Server> {
   const log = logger("server");
   const { key } = prepareDataDir(config);
-  const { app, ports } = createApp(config, key);
+  const services = buildServices(config, key);
+  const { app, ports } = createApp(config, key, services);
 
   const routers = {
     federation: new Router({ cors: false, defaultBodyLimit: config.limits.max_request_body_bytes }),
@@ -72,13 +122,21 @@ export async function startServer(config: Config): Promise<Server> {
   };
   for (const register of FEDERATION_ROUTES) register(routers.federation, app);
   for (const register of CLIENT_ROUTES) register(routers.client, app);
-  // Authentication hooks go here once they exist:
-  //   routers.federation.setAuthenticator({ federation: … });
+  routers.federation.setAuthenticator({
+    federation: federationAuthenticator({ serverName: app.serverName, keys: app.keyRing, verifier: app.pool }),
+  });
+  // The client authenticator (access tokens) is installed here once accounts exist:
   //   routers.client.setAuthenticator({ client: … });
 
   const tls = { certificatePath: config.tls.certificate_path, privateKeyPath: config.tls.private_key_path };
   const fed = config.listeners.federation;
-  const federation = await startListener(routers.federation, { name: "federation", host: fed.host, port: fed.port, tls });
+  let federation: Listener;
+  try {
+    federation = await startListener(routers.federation, { name: "federation", host: fed.host, port: fed.port, tls });
+  } catch (err) {
+    await services.close();
+    throw err;
+  }
   ports.federation = federation.port;
   let client: Listener;
   try {
@@ -86,6 +144,7 @@ export async function startServer(config: Config): Promise<Server> {
     client = await startListener(routers.client, { name: "client", host: cl.host, port: cl.port, ...(cl.tls ? { tls } : {}) });
   } catch (err) {
     await federation.close(0);
+    await services.close();
     throw err;
   }
   ports.client = client.port;
@@ -98,9 +157,11 @@ export async function startServer(config: Config): Promise<Server> {
     client,
     routers,
     stop(graceMs?: number): Promise<void> {
-      stopping ??= Promise.all([federation.close(graceMs), client.close(graceMs)]).then(() => {
-        log.info({ server_name: config.server_name }, "stopped");
-      });
+      stopping ??= Promise.all([federation.close(graceMs), client.close(graceMs)])
+        .then(() => services.close())
+        .then(() => {
+          log.info({ server_name: config.server_name }, "stopped");
+        });
       return stopping;
     },
   };

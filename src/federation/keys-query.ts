@@ -22,7 +22,7 @@ import type { JsonObject } from "../events/types.js";
 import { json, type HttpResponse } from "../http/request.js";
 import type { Router } from "../http/router.js";
 import type { KeyRing } from "../outbound/key-fetcher.js";
-import { ServerKeyPublisher } from "./keys-server.js";
+import { ServerKeyPublisher, type KeyPublisherApp } from "./keys-server.js";
 
 export interface NotaryDeps {
   readonly serverName: string;
@@ -98,7 +98,7 @@ export interface NotaryServices {
  * Register both notary routes. The `App` must carry the key ring and the crypto pool; once it
  * does, this is a plain `RouteRegistrar`.
  */
-export function registerKeyQueryRoutes(router: Router, app: App & NotaryServices): void {
+export function registerKeyQueryRoutes(router: Router, app: KeyPublisherApp & NotaryServices): void {
   const publisher = new ServerKeyPublisher(app);
   let ownBytes: Uint8Array | string | undefined;
   let ownJson: JsonObject | undefined;

@@ -15,12 +15,15 @@ import { signJson } from "../events/signing-json.js";
 import type { JsonObject } from "../events/types.js";
 import { bytes, type BytesResponse } from "../http/request.js";
 
+/** What publishing our keys needs from the App. */
+export type KeyPublisherApp = Pick<App, "config" | "serverName" | "signingKey" | "oldVerifyKeys">;
+
 export class ServerKeyPublisher {
   private cached: BytesResponse | undefined;
   private refreshAt = 0;
 
   constructor(
-    private readonly app: App,
+    private readonly app: KeyPublisherApp,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -14,14 +14,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import sodium from "sodium-native";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, type App } from "../../src/app.js";
+
 import { defaultConfig, type Config } from "../../src/config.js";
 import { CryptoPool } from "../../src/crypto/pool.js";
 import { generateSigningKey, retire } from "../../src/crypto/signing-keys.js";
 import { generateSelfSignedCertificate } from "../../src/crypto/tls-cert.js";
 import { federationAuthenticator } from "../../src/federation/auth/verify-request.js";
 import { registerKeyQueryRoutes } from "../../src/federation/keys-query.js";
-import { ServerKeyPublisher } from "../../src/federation/keys-server.js";
+import { ServerKeyPublisher, type KeyPublisherApp } from "../../src/federation/keys-server.js";
 import { encodeBase64 } from "../../src/events/base64.js";
 import { checkJsonSignature, signJson, signingKeyFromSeed, type SigningKey } from "../../src/events/signing-json.js";
 import type { JsonObject } from "../../src/events/types.js";
@@ -45,7 +45,7 @@ interface Node {
   readonly dir: TempDir;
   readonly config: Config;
   readonly key: SigningKey;
-  app: App;
+  app: KeyPublisherApp;
   /** GET /_matrix/key/v2/server requests served. */
   keyRequests: number;
   listener?: Listener;
@@ -92,7 +92,7 @@ describe("key fetching and notary endpoints between real servers", () => {
     writeFileSync(join(dir.path, "tls.key"), sharedCert.privateKeyPem, { mode: 0o600 });
     const config = defaultConfig({ server_name: serverName, data_dir: dir.path, listeners: { federation: { host: "127.0.0.1", port } }, ...overrides });
     const key = generateSigningKey();
-    return { name, port, url: `https://${serverName}`, dir, config, key, app: createApp(config, key).app, keyRequests: 0 };
+    return { name, port, url: `https://${serverName}`, dir, config, key, app: { config, serverName, signingKey: key, oldVerifyKeys: config.old_signing_keys }, keyRequests: 0 };
   }
 
   /** A requester's client, as the server builds it, trusting every node's certificate. */

@@ -43,7 +43,7 @@ describe("defaults", () => {
     expect(c.limits.max_request_body_bytes).toBe(1024 * 1024);
     expect(c.limits.max_transaction_body_bytes).toBeGreaterThan(50 * 65536);
     expect(c.pool.size).toBe(availableParallelism());
-    expect(c.federation).toEqual({ verify_tls: true, trusted_ca_paths: [], retry_max_ms: 3_600_000, omit_members_on_join: false });
+    expect(c.federation).toEqual({ verify_tls: true, trusted_ca_paths: [], retry_max_ms: 3_600_000, omit_members_on_join: false, trusted_key_servers: [] });
     expect(c.registration.open).toBe(false);
     expect(c.room.default_version).toBe("12");
     expect(c.well_known).toEqual({});
