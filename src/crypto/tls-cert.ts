@@ -110,6 +110,10 @@ function extensions(host: string, spki: Buffer): Buffer[] {
     extension(OID.keyUsage, true, keyUsageDigitalSignature()),
     extension(OID.extKeyUsage, false, seq(oid(OID.serverAuth))),
     extension(OID.subjectKeyIdentifier, false, octets(keyId)),
+    // Self-signed: the authority is the subject. Without this, OpenSSL picks an issuer by
+    // subject name alone, and every one of our certificates has the same subject, so a client
+    // trusting several of them (test federations on 127.0.0.1) only ever tries the first.
+    extension(OID.authorityKeyIdentifier, false, seq(contextPrimitive(0, keyId))),
     extension(OID.subjectAltName, false, seq(...altNames)),
   ];
 }
@@ -170,6 +174,7 @@ const OID = {
   keyUsage: "2.5.29.15",
   extKeyUsage: "2.5.29.37",
   subjectKeyIdentifier: "2.5.29.14",
+  authorityKeyIdentifier: "2.5.29.35",
   subjectAltName: "2.5.29.17",
   serverAuth: "1.3.6.1.5.5.7.3.1",
 } as const;

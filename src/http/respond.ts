@@ -15,6 +15,10 @@
 import { STATUS_CODES } from "node:http";
 import type { HttpResponse as UwsResponse } from "uWebSockets.js";
 import { Errors, isMatrixError } from "../errors.js";
+import { PoolBusyError } from "../crypto/pool.js";
+import { MailboxFullError } from "../rooms/mailbox.js";
+
+const OVERLOAD_RETRY_MS = 1000;
 import type { Logger } from "../log.js";
 import { isBytesResponse, json, type HttpResponse, type JsonResponse, type RequestContext } from "./request.js";
 
@@ -130,6 +134,11 @@ export function errorResponse(err: unknown, log: Logger): JsonResponse {
     return typeof retryMs === "number"
       ? json(err.body(), err.status, { "Retry-After": String(Math.max(1, Math.ceil(retryMs / 1000))) })
       : json(err.body(), err.status);
+  }
+  if (err instanceof PoolBusyError || err instanceof MailboxFullError) {
+    // Overload at the edge: bounded queues are full. Ask the peer to back off rather than
+    // queueing without bound (clients and federation senders both honour M_LIMIT_EXCEEDED).
+    return errorResponse(Errors.limitExceeded(OVERLOAD_RETRY_MS, "Server busy, retry later"), log);
   }
   log.error({ err }, "unhandled error while serving request");
   return internalError();

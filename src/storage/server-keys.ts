@@ -46,7 +46,10 @@ export class ServerKeyStore {
       w.put("serverKeys", [serverName, keyId], stored);
     };
     for (const [keyId, entry] of objectEntries(response.verify_keys)) put(keyId, entry.key, null, validUntil);
+    const current = new Set(objectEntries(response.verify_keys).map(([keyId]) => keyId));
     for (const [keyId, entry] of objectEntries(response.old_verify_keys)) {
+      // A key cannot be both current and retired; the current listing wins.
+      if (current.has(keyId)) continue;
       put(keyId, entry.key, typeof entry.expired_ts === "number" ? entry.expired_ts : null, null);
     }
   }
