@@ -27,24 +27,14 @@
  */
 import type { Key } from "lmdb";
 
-export interface DbSpec<K extends Key, V> {
-  /** LMDB sub-database name (stable on disk: never rename). */
-  readonly name: string;
-  readonly encoding: "msgpack" | "binary";
-  readonly readInWrite: boolean;
-  /** Documentation only: the key layout, the value layout, who writes it, why it exists. */
-  readonly key: string;
-  readonly value: string;
-  readonly writer: string;
-  readonly why: string;
-  /** Phantom fields carrying the TypeScript key/value types; never set. */
-  readonly _k?: K;
-  readonly _v?: V;
-}
-
-function db<K extends Key, V>(spec: Omit<DbSpec<K, V>, "_k" | "_v">): DbSpec<K, V> {
-  return spec;
-}
+export type { DbSpec } from "./db-spec.js";
+import { db, type DbSpec } from "./db-spec.js";
+import { ACCOUNTS_LAYOUT } from "./layouts/accounts.js";
+import { DIRECTORY_LAYOUT } from "./layouts/directory.js";
+import { EPHEMERAL_LAYOUT } from "./layouts/ephemeral.js";
+import { MEMBERSHIP_LAYOUT } from "./layouts/membership.js";
+import { OUTBOUND_LAYOUT } from "./layouts/outbound.js";
+import { CLIENT_LAYOUT } from "./layouts/client.js";
 
 // ---- stored value shapes (tuples; see the value docs below) -------------------------------
 
@@ -110,7 +100,8 @@ export interface StoredCounters {
 
 // ---- the layout --------------------------------------------------------------------------
 
-export const LAYOUT = {
+/** The rooms engine and federation core (this file); domains add theirs in layouts/. */
+const CORE_LAYOUT = {
   meta: db<string, unknown>({
     name: "meta",
     encoding: "msgpack",
@@ -306,6 +297,20 @@ export const LAYOUT = {
     writer: "federation /send handler (with inbound_txns)",
     why: "prune old transaction responses without a full scan",
   }),
+} as const;
+
+/**
+ * Every sub-database. Each domain keeps its entries in its own file under layouts/ (same
+ * conventions as above); names must be unique across all of them.
+ */
+export const LAYOUT = {
+  ...CORE_LAYOUT,
+  ...ACCOUNTS_LAYOUT,
+  ...DIRECTORY_LAYOUT,
+  ...EPHEMERAL_LAYOUT,
+  ...MEMBERSHIP_LAYOUT,
+  ...OUTBOUND_LAYOUT,
+  ...CLIENT_LAYOUT,
 } as const;
 
 export type Layout = typeof LAYOUT;
