@@ -1,5 +1,6 @@
 /** Every bench scenario, in the order `npm run bench` runs them. */
 import type { Scenario } from "../lib/types.js";
 import { cryptoScenario } from "./crypto.js";
+import { roomsScenario } from "./rooms.js";
 
-export const scenarios: Scenario[] = [cryptoScenario];
+export const scenarios: Scenario[] = [cryptoScenario, roomsScenario];

@@ -6,28 +6,17 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import sodium from "sodium-native";
 import { CryptoPool } from "../../src/crypto/pool.js";
-import { eventReferences, toRoomEvent } from "../../src/events/event.js";
-import { computeEventId, referenceHash } from "../../src/events/hashes.js";
 import type { RoomVersion } from "../../src/events/room-versions.js";
-import { hashAndSignEvent } from "../../src/events/sign-event.js";
-import { signingKeyFromSeed, type SigningKey } from "../../src/events/signing-json.js";
-import type { JsonObject, RoomEvent } from "../../src/events/types.js";
-import { authEventTypes } from "../../src/rooms/auth/auth-events-selection.js";
-import { newCarriedEventId } from "../../src/rooms/local/build-event.js";
+import type { SigningKey } from "../../src/events/signing-json.js";
 import { RoomService } from "../../src/rooms/room-service.js";
-import { StateView } from "../../src/rooms/state-view.js";
 import { Storage } from "../../src/storage/storage.js";
-import type { NodeId } from "../../src/storage/state-node.js";
+import { randomKey, RemoteEventBuilder } from "../../bench/lib/remote-events.js";
+
+export { randomKey };
 
 export const LOCAL = "local.test";
 
-export function randomKey(id = "ed25519:t"): SigningKey {
-  const seed = Buffer.alloc(32);
-  sodium.randombytes_buf(seed);
-  return signingKeyFromSeed(id, seed);
-}
 
 export interface Harness {
   dir: string;
@@ -59,75 +48,10 @@ export function harness(serverName = LOCAL): Harness {
   };
 }
 
-export interface RemoteEventSpec {
-  type: string;
-  stateKey?: string;
-  sender: string;
-  content: JsonObject;
-  /** Default: the room's current forward extremities. */
-  prevEvents?: string[];
-  /** Default: auth events selected from the state at `stateRoot` (default: current state). */
-  authEvents?: string[];
-  stateRoot?: NodeId;
-  depth?: number;
-  redacts?: string;
-}
-
-/** A server other than us, building events for a room we hold. */
-export class RemoteServer {
-  readonly key: SigningKey;
-  /** Events this server built, so later ones can reference them before we store them. */
-  private readonly built = new Map<string, RoomEvent>();
-  constructor(
-    readonly serverName: string,
-    private readonly h: Harness,
-  ) {
-    this.key = randomKey("ed25519:remote");
-  }
-
-  /** The key lookup the verifier would build for this server. */
-  get keys() {
-    return { [this.serverName]: { [this.key.keyId]: { key: this.key.publicKey, validUntilTs: Number.MAX_SAFE_INTEGER } } };
-  }
-
-  event(roomId: string, spec: RemoteEventSpec): RoomEvent {
-    const ctx = this.h.rooms.context(roomId)!;
-    const version = ctx.version;
-    const heads = this.h.storage.rooms.getHeads(ctx.roomNid);
-    const prevIds = spec.prevEvents ?? this.h.storage.events.eventIdsOf(heads.extremities);
-    const state = new StateView(this.h.storage, this.h.rooms.loader, spec.stateRoot ?? heads.stateRoot);
-    const authIds =
-      spec.authEvents ??
-      authEventTypes({ type: spec.type, stateKey: spec.stateKey, sender: spec.sender, content: spec.content }, version)
-        .map((s) => state.get(s.type, s.stateKey)?.eventId)
-        .filter((id): id is string => id !== undefined);
-    const depth =
-      spec.depth ?? Math.max(0, ...prevIds.map((id) => this.h.storage.events.getEvent(id)?.depth ?? 0)) + 1;
-    const refHash = (id: string) => {
-      const pdu = this.h.storage.events.getPdu(id) ?? this.built.get(id)?.pdu;
-      return pdu ? referenceHash(pdu, version) : undefined;
-    };
-    const content = { ...spec.content };
-    const template: JsonObject = {
-      room_id: roomId,
-      sender: spec.sender,
-      type: spec.type,
-      content,
-      origin_server_ts: Date.now(),
-      depth,
-      prev_events: eventReferences(prevIds, version, refHash) as never,
-      auth_events: eventReferences(authIds, version, refHash) as never,
-    };
-    if (spec.stateKey !== undefined) template.state_key = spec.stateKey;
-    if (spec.redacts !== undefined) {
-      if (version.redactsInContent) content.redacts = spec.redacts;
-      else template.redacts = spec.redacts;
-    }
-    if (version.eventIdFormat === "carried") template.event_id = newCarriedEventId(this.serverName);
-    const pdu = hashAndSignEvent(template, version, this.serverName, this.key);
-    const ev = toRoomEvent(pdu, version, computeEventId(pdu, version), roomId);
-    this.built.set(ev.eventId, ev);
-    return ev;
+/** A server other than us, building events for a room we hold (see bench/lib/remote-events.ts). */
+export class RemoteServer extends RemoteEventBuilder {
+  constructor(serverName: string, h: Harness) {
+    super(serverName, h.rooms);
   }
 }
 
