@@ -9,6 +9,7 @@ import path from "node:path";
 import { CryptoPool } from "../../src/crypto/pool.js";
 import { getRoomVersion, type RoomVersion } from "../../src/events/room-versions.js";
 import type { RoomEvent } from "../../src/events/types.js";
+import type { LocalEventSpec } from "../../src/rooms/local/build-event.js";
 import { RoomService } from "../../src/rooms/room-service.js";
 import { Storage } from "../../src/storage/storage.js";
 import { randomKey, RemoteEventBuilder } from "./remote-events.js";
@@ -55,7 +56,7 @@ export async function createPublicRoom(b: BenchRooms, versionId = "12"): Promise
     version,
     creator: CREATOR,
     createContent: {},
-    initialEvents: () => [
+    initialEvents: (): LocalEventSpec[] => [
       { type: "m.room.member", stateKey: CREATOR, sender: CREATOR, content: { membership: "join" } },
       { type: "m.room.power_levels", stateKey: "", sender: CREATOR, content: { users, state_default: 50, events_default: 0 } },
       { type: "m.room.join_rules", stateKey: "", sender: CREATOR, content: { join_rule: "public" } },
