@@ -1,5 +1,5 @@
 /**
- * Stored events as `RoomEvent`s for the rules (auth, state resolution), with a bounded LRU of
+ * Stored events as `RoomEvent`s for the rules (auth, state resolution), with a bounded cache of
  * parsed events: auth checks touch the same few events (create, power levels, join rules,
  * members) over and over, and parsing a PDU costs more than the rule itself.
  *
@@ -9,18 +9,22 @@
 import { toRoomEvent } from "../events/event.js";
 import { getRoomVersion, type RoomVersion } from "../events/room-versions.js";
 import type { RoomEvent } from "../events/types.js";
+import { ByteCache } from "../storage/byte-cache.js";
 import type { EventRecord } from "../storage/events.js";
 import type { Storage } from "../storage/storage.js";
 import type { ReadView } from "../storage/write-batch.js";
 
 export class EventLoader {
-  private readonly cache = new Map<number, RoomEvent>();
+  /** Parsed events by nid; count-bounded (every entry weighs 1). */
+  private readonly cache: ByteCache<number, RoomEvent>;
   private readonly versions = new Map<number, RoomVersion>();
 
   constructor(
     private readonly storage: Storage,
-    private readonly maxCached = 100_000,
-  ) {}
+    maxCached = 100_000,
+  ) {
+    this.cache = new ByteCache(maxCached);
+  }
 
   record(eventId: string, view?: ReadView): EventRecord | undefined {
     return this.storage.events.getEvent(eventId, view);
@@ -37,11 +41,7 @@ export class EventLoader {
 
   byNid(nid: number, view?: ReadView): RoomEvent | undefined {
     const hit = this.cache.get(nid);
-    if (hit !== undefined) {
-      this.cache.delete(nid);
-      this.cache.set(nid, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const rec = this.storage.events.getEventByNid(nid, view);
     if (rec === undefined) return undefined;
     const ev = this.fromRecord(rec, view);
@@ -57,11 +57,7 @@ export class EventLoader {
 
   /** Make a just-persisted event available without a re-parse. */
   remember(nid: number, ev: RoomEvent): void {
-    this.cache.set(nid, ev);
-    if (this.cache.size > this.maxCached) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
+    this.cache.set(nid, ev, 1);
   }
 
   /** Drop a cached event whose stored PDU changed (redaction applied). */

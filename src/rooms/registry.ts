@@ -5,7 +5,9 @@
  * An actor holds only caches; its room's truth is in LMDB, so evicting an idle actor loses
  * nothing and the next message simply builds a new one. Busy actors are never evicted, which
  * keeps the one-writer-per-room guarantee: there is never a second actor for a room while
- * the first still has work.
+ * the first still has work. For that to hold, callers get the actor and enqueue on it in the
+ * same synchronous step (`registry.get(id).mailbox.enqueue(...)`), never keeping an actor
+ * reference across an await.
  */
 import type { Mailbox } from "./mailbox.js";
 
@@ -32,17 +34,13 @@ export class ActorRegistry<A extends Actor> {
     return this.actors.size;
   }
 
-  /** The actor for `roomId`, created if absent; marks it most recently used. */
+  /** The actor for `roomId`, created if absent. Recency is the mailbox's `lastActivity`. */
   get(roomId: string): A {
     let actor = this.actors.get(roomId);
-    if (actor) {
-      this.actors.delete(roomId);
-      this.actors.set(roomId, actor);
-      return actor;
-    }
+    if (actor) return actor;
     actor = this.factory(roomId);
+    if (this.actors.size >= this.opts.maxActors) this.evictLru();
     this.actors.set(roomId, actor);
-    if (this.actors.size > this.opts.maxActors) this.evictLru();
     return actor;
   }
 
@@ -76,10 +74,17 @@ export class ActorRegistry<A extends Actor> {
     await Promise.all([...this.actors.values()].map((a) => a.mailbox.whenIdle()));
   }
 
+  /**
+   * Over capacity: drop the least recently active idle actors, a tenth of the capacity at a
+   * time so the scan is amortised over many creations. (No reordering on every `get`: deleting
+   * and re-inserting Map entries per hit makes V8 rehash the whole table every few calls.)
+   */
   private evictLru(): void {
-    for (const [roomId, actor] of this.actors) {
-      if (this.actors.size <= this.opts.maxActors) return;
-      if (!actor.mailbox.busy) this.actors.delete(roomId);
+    const idle = [...this.actors].filter(([, a]) => !a.mailbox.busy).sort((x, y) => x[1].mailbox.lastActivity - y[1].mailbox.lastActivity);
+    const target = Math.max(0, this.opts.maxActors - Math.ceil(this.opts.maxActors / 10));
+    for (const [roomId] of idle) {
+      if (this.actors.size <= target) return;
+      this.actors.delete(roomId);
     }
   }
 }
