@@ -131,7 +131,7 @@ export class Store implements BatchHost {
     const overlapping = (opts.durability ?? "commit") === "overlapping";
     const root = open({
       path: dir,
-      maxDbs: 64,
+      maxDbs: 128,
       overlappingSync: overlapping,
       separateFlushed: overlapping,
       ...(opts.mapSize !== undefined ? { mapSize: opts.mapSize } : {}),
