@@ -43,7 +43,9 @@ export type ErrCode =
   | "M_INVITE_BLOCKED"
   | "M_WEAK_PASSWORD"
   | "M_SERVER_NOT_TRUSTED"
-  | "M_CANNOT_LEAVE_SERVER_NOTICE_ROOM";
+  | "M_CANNOT_LEAVE_SERVER_NOTICE_ROOM"
+  | "M_PROFILE_TOO_LARGE"
+  | "M_KEY_TOO_LARGE";
 
 export type ErrorExtra = Record<string, unknown>;
 
@@ -113,4 +115,7 @@ export const Errors = {
     new MatrixError(403, "M_INVITE_BLOCKED", msg),
   weakPassword: (msg: string) => new MatrixError(400, "M_WEAK_PASSWORD", msg),
   serverNotTrusted: (msg: string) => new MatrixError(400, "M_SERVER_NOT_TRUSTED", msg),
+  // profile.yaml (v1.16): PUT /profile/{userId}/{keyName}.
+  profileTooLarge: (msg = "The profile would exceed 64 KiB") => new MatrixError(400, "M_PROFILE_TOO_LARGE", msg),
+  keyTooLarge: (msg = "The profile key exceeds 255 bytes") => new MatrixError(400, "M_KEY_TOO_LARGE", msg),
 } as const;

@@ -8,6 +8,7 @@ import { err, out, UsageError, type Command } from "./cli/command.js";
 import { checkConfigCommand } from "./cli/check-config.js";
 import { generateConfigCommand } from "./cli/generate-config.js";
 import { generateKeysCommand } from "./cli/generate-keys.js";
+import { registerUserCommand } from "./cli/register-user.js";
 import { startCommand } from "./cli/start.js";
 
 const COMMANDS: readonly Command[] = [
@@ -15,7 +16,7 @@ const COMMANDS: readonly Command[] = [
   generateConfigCommand,
   generateKeysCommand,
   checkConfigCommand,
-  // register-user: lands with the account store as src/cli/register-user.ts; list it here.
+  registerUserCommand,
 ];
 
 function overview(): string {
