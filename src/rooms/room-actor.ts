@@ -114,6 +114,15 @@ export class RoomActor implements Actor {
     });
   }
 
+  /**
+   * Tell the after-commit listeners (/sync, senders) about events stored by a write that did
+   * not go through `receiveNow` (an imported remote join, backfill). Call it after the commit.
+   */
+  announce(infos: readonly PersistedInfo[], origin?: string): void {
+    if (infos.length === 0) return;
+    this.deps.hooks.onCommitted?.(this.context(), infos, origin);
+  }
+
   /** Room facts for the rules; the room must exist. */
   context(view?: WriteBatch): RoomContext {
     const room = this.deps.storage.rooms.getRoom(this.roomId, view);

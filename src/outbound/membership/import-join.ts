@@ -54,8 +54,8 @@ export function importJoin(app: App, a: JoinAnswer): Promise<ImportedJoin> {
   if (createdVersion !== a.version.id) {
     return Promise.reject(new InvalidRemoteResponse(a.server, `the create event says room version ${createdVersion}, make_join said ${a.version.id}`));
   }
-  return actor.exclusive(() =>
-    storage.write((w) => {
+  return actor.exclusive(async () => {
+    const imported = await storage.write((w) => {
       const existing = storage.rooms.getRoom(a.roomId, w);
       if (existing && existing.version !== a.version.id) throw new InvalidRemoteResponse(a.server, `we know this room as version ${existing.version}`);
       if (!existing) {
@@ -84,7 +84,7 @@ export function importJoin(app: App, a: JoinAnswer): Promise<ImportedJoin> {
       const held = ctx.loader.record(a.join.eventId, w);
       if (held && held.status !== "outlier") {
         // Already placed (an earlier attempt committed): nothing more to do.
-        return { eventId: a.join.eventId, nid: held.nid, streamOrdering: held.streamOrdering, droppedState };
+        return { eventId: a.join.eventId, nid: held.nid, streamOrdering: held.streamOrdering, droppedState, stateBefore: null };
       }
       const c4 = checkAuthEvents(ctx, a.join, w);
       if (c4.kind === "missing") throw new InvalidRemoteResponse(a.server, `our join's auth events are missing: ${c4.missing.join(", ")}`);
@@ -103,7 +103,14 @@ export function importJoin(app: App, a: JoinAnswer): Promise<ImportedJoin> {
       const extremities = stillJoined ? [...heads.extremities.filter((x) => !prevNids.has(x)), p!.nid] : [p!.nid];
       const current = stillJoined ? resolveRoots(storage, ctx.loader, a.version, [heads.stateRoot, after], w) : after;
       storage.persistEvents(w, ctx.roomNid, [], { extremities, currentState: { root: current } });
-      return { eventId: a.join.eventId, nid: p!.nid, streamOrdering: p!.streamOrdering, droppedState };
-    }),
-  );
+      return { eventId: a.join.eventId, nid: p!.nid, streamOrdering: p!.streamOrdering, droppedState, stateBefore: before };
+    });
+    // The join is in: wake /sync waiters like any stored event (not fanned out: the resident
+    // server that accepted our send_join does that).
+    if (imported.stateBefore !== null) {
+      actor.announce([{ event: a.join, nid: imported.nid, status: "accepted", streamOrdering: imported.streamOrdering, stateBefore: imported.stateBefore }]);
+    }
+    const { stateBefore: _sb, ...result } = imported;
+    return result;
+  });
 }
