@@ -23,24 +23,43 @@ import { registerKeyQueryRoutes } from "./federation/keys-query.js";
 import { registerKeyServerRoutes } from "./federation/keys-server.js";
 import { createFederationClient } from "./outbound/federation-client.js";
 import { KeyRing } from "./outbound/key-fetcher.js";
+import { registerOutboundQueue } from "./outbound/queue/index.js";
 import { RoomService } from "./rooms/room-service.js";
 import { Storage } from "./storage/storage.js";
 import { registerFederationVersionRoutes } from "./federation/version.js";
 import { startListener, type Listener } from "./http/listener.js";
 import { Router } from "./http/router.js";
 import { logger } from "./log.js";
+import { registerFederationUserRoutes } from "./federation/users/routes.js";
+import { registerClientAuthRoutes } from "./client/auth/routes.js";
+import { clientAuthenticator } from "./client/auth/authenticator.js";
+import { registerDeviceRoutes } from "./client/devices/routes.js";
+import { registerKeysRoutes } from "./client/keys/routes.js";
+import { registerProfileRoutes } from "./client/profile/routes.js";
+import { registerCapabilitiesRoutes } from "./client/capabilities.js";
+import { registerMembershipRoutes } from "./federation/membership/routes.js";
 
 /** Served on the federation listener. Well-knowns live here: they are fetched from the server name's host. */
 export const FEDERATION_ROUTES: readonly RouteRegistrar[] = [
   registerFederationVersionRoutes,
+  registerMembershipRoutes,
   registerKeyServerRoutes,
   registerKeyQueryRoutes,
+  registerFederationUserRoutes,
   registerServerWellKnownRoutes,
   registerClientWellKnownRoutes,
+  registerOutboundQueue,
+  registerSendRoutes,
+  registerFederationEventRoutes,
+  registerDirectoryFederationRoutes,
 ];
+import { registerSendRoutes } from "./federation/send/routes.js";
+import { registerFederationEventRoutes } from "./federation/events/routes.js";
+import { registerDirectoryFederationRoutes } from "./directory/federation-routes.js";
+import { registerDirectoryClientRoutes } from "./directory/client-routes.js";
 
 /** Served on the client listener. */
-export const CLIENT_ROUTES: readonly RouteRegistrar[] = [registerClientVersionsRoutes, registerClientWellKnownRoutes];
+export const CLIENT_ROUTES: readonly RouteRegistrar[] = [registerClientVersionsRoutes, registerClientWellKnownRoutes, registerClientAuthRoutes, registerDeviceRoutes, registerKeysRoutes, registerProfileRoutes, registerCapabilitiesRoutes, registerDirectoryClientRoutes];
 
 export interface Server {
   readonly app: App;
@@ -125,8 +144,7 @@ export async function startServer(config: Config): Promise<Server> {
   routers.federation.setAuthenticator({
     federation: federationAuthenticator({ serverName: app.serverName, keys: app.keyRing, verifier: app.pool }),
   });
-  // The client authenticator (access tokens) is installed here once accounts exist:
-  //   routers.client.setAuthenticator({ client: … });
+  routers.client.setAuthenticator({ client: clientAuthenticator(app) });
 
   const tls = { certificatePath: config.tls.certificate_path, privateKeyPath: config.tls.private_key_path };
   const fed = config.listeners.federation;

@@ -1,0 +1,86 @@
+/**
+ * Validation of the room state another server offers with an invite (`invite_room_state`,
+ * invites-v1.yaml / invites-v2.yaml) or a knock answer (`knock_room_state`, knocks.yaml), and
+ * its reduction to stripped state for clients.
+ *
+ * Since Matrix 1.16 every entry must be a PDU formatted for the room version, correctly signed,
+ * of the same room, and the list must contain `m.room.create`. Servers "SHOULD return
+ * M_INVALID_PARAM if" any of that fails, MAY skip the validation for room versions 1–11 and
+ * SHOULD apply it to every other version; while migrating "servers SHOULD warn about invites
+ * which fail the validation rather than error in room versions 1 through 11"
+ * (server-server-api.md "Inviting to a room", note).
+ *
+ * So: `strict` (every version but 1–11) turns any problem into 400 M_INVALID_PARAM; otherwise
+ * problems are reported for a warning and the clean part is kept. What clients get
+ * (`strippedState`) is never passed through unexamined: verified PDUs, reduced to stripped
+ * state. In lenient versions, entries that are already stripped-state shaped (what servers
+ * before 1.16 send) are kept too — the migration note exists so that those invites keep
+ * working — but a PDU whose signature or room is wrong is always dropped.
+ */
+import { Errors } from "../../errors.js";
+import type { RoomVersion } from "../../events/room-versions.js";
+import { checkPduFormat } from "../../events/pdu-format.js";
+import type { RoomEvent } from "../../events/types.js";
+import { CREATE, roomIdForCreateEvent } from "../auth/types.js";
+import { checkFormatAndSignatures, type CheckDeps } from "../pipeline/check-signatures.js";
+import { isStrippedStateShaped, toStrippedState, type StrippedStateEvent } from "./stripped-state.js";
+
+/**
+ * The room versions the migration leniency names ("room versions 1 through 11"). It is a
+ * transition policy over a fixed list of versions, not a feature of the versions, so it is not
+ * a field of the room-version table; every later version is strict.
+ */
+const LENIENT_VERSIONS: ReadonlySet<string> = new Set(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"]);
+
+export function offeredStateIsStrict(version: RoomVersion): boolean {
+  return !LENIENT_VERSIONS.has(version.id);
+}
+
+export interface OfferedRoomState {
+  /** Verified PDUs of the room. */
+  readonly events: RoomEvent[];
+  /** What clients may see: `events` and (lenient versions) legacy entries, stripped. */
+  readonly strippedState: StrippedStateEvent[];
+  /** Everything that failed validation (empty when all is well). */
+  readonly problems: string[];
+}
+
+/**
+ * Check `entries` (unchecked JSON from the remote). Throws 400 M_INVALID_PARAM when the
+ * version is strict and anything is wrong; otherwise returns the problems for the caller to log.
+ */
+export async function validateOfferedRoomState(deps: CheckDeps, entries: readonly unknown[], version: RoomVersion, roomId: string): Promise<OfferedRoomState> {
+  const problems: string[] = [];
+  const legacy: StrippedStateEvent[] = [];
+  const candidates: unknown[] = [];
+  entries.forEach((raw, i) => {
+    const format = checkPduFormat(raw, version);
+    if (format.ok) {
+      candidates.push(raw);
+    } else if (isStrippedStateShaped(raw)) {
+      problems.push(`entry ${i} is not a PDU of room version ${version.id} (${format.reason})`);
+      legacy.push(toStrippedState(raw));
+    } else {
+      problems.push(`entry ${i} is neither a PDU nor stripped state: ${format.reason}`);
+    }
+  });
+
+  const events: RoomEvent[] = [];
+  const checks = await checkFormatAndSignatures(deps, candidates.map((raw) => ({ raw, version, roomId })));
+  checks.forEach((c) => {
+    if (!c.ok) return void problems.push(`event ${c.eventId ?? "?"}: ${c.reason}`);
+    const ev = c.event;
+    if (c.redacted) return void problems.push(`event ${ev.eventId}: content hash does not match`);
+    // v12 create events carry no room_id: their room is the one their ID names.
+    const room = ev.pdu.room_id ?? (ev.type === CREATE ? roomIdForCreateEvent(ev.eventId) : undefined);
+    if (room !== roomId) return void problems.push(`event ${ev.eventId} is not an event of ${roomId}`);
+    if (ev.stateKey === undefined) return void problems.push(`event ${ev.eventId} is not a state event`);
+    events.push(ev);
+  });
+  if (!events.some((e) => e.type === CREATE && e.stateKey === "")) problems.push("the m.room.create event is missing");
+
+  if (problems.length > 0 && offeredStateIsStrict(version)) throw Errors.invalidParam(`Invalid room state: ${problems.join("; ")}`);
+  const strippedState = events.map((e) => toStrippedState(e.pdu));
+  if (!offeredStateIsStrict(version)) strippedState.push(...legacy);
+  return { events, strippedState, problems };
+}
