@@ -73,6 +73,12 @@ export interface RoomVersion {
   readonly creatorsHaveInfinitePower: boolean;
   /** v1–v11: `m.room.create` belongs in `auth_events`; v12 forbids it. */
   readonly createInAuthEvents: boolean;
+  /**
+   * v12+: `invite_room_state` / `knock_room_state` MUST hold the create event and only full,
+   * well-signed PDUs of the room (Matrix 1.16, MSC4311); receivers SHOULD refuse anything else.
+   * For v1–v11 they MAY skip the validation (older servers sent bare stripped state).
+   */
+  readonly strictOfferedRoomState: boolean;
 }
 
 const POW63 = 9223372036854775807; // 2^63−1; only approximated by a double, compared loosely
@@ -101,6 +107,7 @@ const base: Omit<RoomVersion, "id"> = {
   createHasCreator: true,
   creatorsHaveInfinitePower: false,
   createInAuthEvents: true,
+  strictOfferedRoomState: false,
 };
 
 function derive(prev: RoomVersion, id: string, changes: Partial<Omit<RoomVersion, "id">>): RoomVersion {
@@ -142,6 +149,7 @@ const v12 = derive(v11, "12", {
   roomIdFromCreateEvent: true,
   creatorsHaveInfinitePower: true,
   createInAuthEvents: false,
+  strictOfferedRoomState: true,
 });
 
 export const ROOM_VERSIONS: ReadonlyMap<string, RoomVersion> = new Map(

@@ -61,7 +61,8 @@ export class RoomActor implements Actor {
       receiveEvents(ctx, w, events, {
         onPersisted: (wb, info) => {
           infos.push(info);
-          if (fanOut) this.deps.hooks.onPersisted?.(wb, ctx, info, origin);
+          // Only accepted events go to other servers; a refused handshake event stays here.
+          if (fanOut && info.status === "accepted") this.deps.hooks.onPersisted?.(wb, ctx, info, origin);
         },
       }),
     );

@@ -25,15 +25,9 @@ import { CREATE, roomIdForCreateEvent } from "../auth/types.js";
 import { checkFormatAndSignatures, type CheckDeps } from "../pipeline/check-signatures.js";
 import { isStrippedStateShaped, toStrippedState, type StrippedStateEvent } from "./stripped-state.js";
 
-/**
- * The room versions the migration leniency names ("room versions 1 through 11"). It is a
- * transition policy over a fixed list of versions, not a feature of the versions, so it is not
- * a field of the room-version table; every later version is strict.
- */
-const LENIENT_VERSIONS: ReadonlySet<string> = new Set(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"]);
-
+/** Whether offered room state must be validated strictly (room-version table, v12+). */
 export function offeredStateIsStrict(version: RoomVersion): boolean {
-  return !LENIENT_VERSIONS.has(version.id);
+  return version.strictOfferedRoomState;
 }
 
 export interface OfferedRoomState {
