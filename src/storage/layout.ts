@@ -35,6 +35,7 @@ import { EPHEMERAL_LAYOUT } from "./layouts/ephemeral.js";
 import { MEMBERSHIP_LAYOUT } from "./layouts/membership.js";
 import { OUTBOUND_LAYOUT } from "./layouts/outbound.js";
 import { CLIENT_LAYOUT } from "./layouts/client.js";
+import { SYNC_LAYOUT } from "./layouts/sync.js";
 
 // ---- stored value shapes (tuples; see the value docs below) -------------------------------
 
@@ -311,6 +312,7 @@ export const LAYOUT = {
   ...MEMBERSHIP_LAYOUT,
   ...OUTBOUND_LAYOUT,
   ...CLIENT_LAYOUT,
+  ...SYNC_LAYOUT,
 } as const;
 
 export type Layout = typeof LAYOUT;
