@@ -51,7 +51,7 @@ export function makeSignedMessages(n: number): { pdus: Pdu[]; keys: WireKeyMap }
   return { pdus, keys: { [SERVER]: { [key.keyId]: { key: key.publicKey, validUntilTs: Number.MAX_SAFE_INTEGER } } } };
 }
 
-function rawVerifyRate(pdus: Pdu[], keys: WireKeyMap, seconds: number): number {
+export function rawVerifyRate(pdus: Pdu[], keys: WireKeyMap, seconds: number): number {
   const pk = Buffer.from(Object.values(keys[SERVER]!)[0]!.key);
   const items = pdus.map((p) => ({
     msg: signedBytes(redact(p, VERSION)),
