@@ -18,6 +18,7 @@ import type { JsonObject, Pdu } from "../events/types.js";
 import { Errors } from "../errors.js";
 import type { WriteBatch } from "../storage/write-batch.js";
 import { checkAuthRules } from "./auth/check-auth.js";
+import { authorisingServer } from "./auth/restricted-join.js";
 import { buildEventTemplate, type LocalEventSpec } from "./local/build-event.js";
 import { Mailbox } from "./mailbox.js";
 import { receiveEvents, type EventOutcome, type IncomingEvent, type PersistedInfo } from "./pipeline/receive-events.js";
@@ -90,9 +91,13 @@ export class RoomActor implements Actor {
     const heads = this.deps.storage.rooms.getHeads(ctx.roomNid);
     const template = buildEventTemplate(ctx, spec, heads);
     // Check against the current state before paying for a signature; the pipeline checks again.
+    // Not for a restricted join we authorise: the rules require OUR signature on it, which the
+    // unsigned draft cannot carry yet.
     const draft = toRoomEvent(template as unknown as Pdu, ctx.version, "$draft", ctx.roomId);
-    const allowed = checkAuthRules(draft, new StateView(ctx.storage, ctx.loader, heads.stateRoot), ctx.version);
-    if (!allowed.allowed) throw Errors.forbidden(allowed.reason);
+    if (authorisingServer(draft, ctx.version) !== ctx.serverName) {
+      const allowed = checkAuthRules(draft, new StateView(ctx.storage, ctx.loader, heads.stateRoot), ctx.version);
+      if (!allowed.allowed) throw Errors.forbidden(allowed.reason);
+    }
     const [signed] = await this.deps.pool.signEvents([template], [ctx.version.id]);
     const ev = toRoomEvent(signed!.pdu, ctx.version, signed!.eventId, ctx.roomId);
     const [outcome] = await this.receiveNow([{ event: ev }], undefined, true);

@@ -36,7 +36,6 @@ import {
 } from "../../rooms/membership/join-authorisation.js";
 import { membershipStore, type PendingMembership } from "../../rooms/membership/membership-store.js";
 import { StateView } from "../../rooms/state-view.js";
-import { signAndPersistNow } from "./send-event.js";
 
 const log = logger("client.membership");
 
@@ -100,8 +99,6 @@ export async function joinRoom(app: App, userId: string, roomId: string, via: re
       const via = chooseAuthorisingUser(ctx, state);
       if (via === undefined) throw Errors.forbidden("No user of this server is able to authorise your join");
       content[AUTHORISING_USER] = via;
-      const eventId = await signAndPersistNow(app, actor, { type: MEMBER, stateKey: userId, sender: userId, content: { ...content, membership: "join" } });
-      return { roomId, eventId };
     }
     const sent = await actor.sendNow({ type: MEMBER, stateKey: userId, sender: userId, content: { ...content, membership: "join" } });
     return { roomId, eventId: sent.eventId };

@@ -7,9 +7,7 @@
  */
 import type { App } from "../../app.js";
 import { Errors } from "../../errors.js";
-import { toRoomEvent } from "../../events/event.js";
-import { buildEventTemplate, type LocalEventSpec } from "../../rooms/local/build-event.js";
-import type { RoomActor } from "../../rooms/room-actor.js";
+import type { LocalEventSpec } from "../../rooms/local/build-event.js";
 import type { RoomContext } from "../../rooms/room-context.js";
 import { checkEventSize } from "./event-checks.js";
 import { clientTxnsOf, type TxnScope } from "./transactions.js";
@@ -40,23 +38,4 @@ export async function sendClientEvent(app: App, roomId: string, spec: LocalEvent
   };
   if (opts.txn) return clientTxnsOf(app).run(opts.txn, roomId, send);
   return (await actor.exclusive(send)).eventId;
-}
-
-/**
- * Build, sign and persist a local event inside the room's actor job, without the actor's
- * pre-signing auth check: a restricted join names one of our users in
- * `join_authorised_via_users_server`, and the auth rules then require OUR signature on the
- * event, which an unsigned draft cannot have (RoomActor.sendNow would refuse it). The full
- * checks 4–7 still run on the signed event.
- */
-export async function signAndPersistNow(app: App, actor: RoomActor, spec: LocalEventSpec): Promise<string> {
-  const ctx = actor.context();
-  const template = buildEventTemplate(ctx, spec, app.storage.rooms.getHeads(ctx.roomNid));
-  const [signed] = await app.pool.signEvents([template], [ctx.version.id]);
-  const ev = toRoomEvent(signed!.pdu, ctx.version, signed!.eventId, ctx.roomId);
-  const [outcome] = await actor.receiveNow([{ event: ev }], undefined, true);
-  if (!outcome || outcome.status !== "accepted") {
-    throw Errors.forbidden(`event not accepted: ${outcome && "reason" in outcome ? String(outcome.reason) : "unknown"}`);
-  }
-  return ev.eventId;
 }
