@@ -143,17 +143,21 @@ async function placeBackfilled(app: App, roomId: string, server: string, events:
       const ctx = actor.context(w);
       persistOutliers(ctx, w, outliers);
       const stored: string[] = [];
-      for (const ev of batch) {
+      // The batch is placed oldest first (prev events before children) but must number newest
+      // first, so that history read in stream order runs backwards in time correctly: reserve
+      // the orderings, then give the oldest event the most negative one.
+      const orderings = batch.map(() => w.next("backfill")).reverse();
+      for (const [i, ev] of batch.entries()) {
         const rec = ctx.loader.record(ev.eventId, w);
         if (rec && rec.status !== "outlier") continue;
         const stateIds = gapState.get(ev.eventId);
         let placed: boolean;
         if (stateIds !== undefined) {
-          const r = placeAtGap(ctx, w, ev, stateIds);
+          const r = placeAtGap(ctx, w, ev, stateIds, orderings[i]);
           placed = r.status === "accepted" || r.status === "rejected";
         } else {
           const root = stateBeforeEvent(ctx, ev, w);
-          placed = root !== null && placeWithState(ctx, w, ev, root);
+          placed = root !== null && placeWithState(ctx, w, ev, root, orderings[i]!);
         }
         if (placed) stored.push(ev.eventId);
       }
@@ -163,7 +167,7 @@ async function placeBackfilled(app: App, roomId: string, server: string, events:
 }
 
 /** Checks 4 and 5 against the state computed from its prev events; stored as backfilled. */
-function placeWithState(ctx: RoomContext, w: WriteBatch, ev: RoomEvent, root: NodeId): boolean {
+function placeWithState(ctx: RoomContext, w: WriteBatch, ev: RoomEvent, root: NodeId, streamOrdering: number): boolean {
   const c4 = checkAuthEvents(ctx, ev, w);
   if (c4.kind === "missing") return false;
   let reason = c4.result.allowed ? undefined : `auth events: ${c4.result.reason}`;
@@ -173,7 +177,7 @@ function placeWithState(ctx: RoomContext, w: WriteBatch, ev: RoomEvent, root: No
   }
   const accepted = reason === undefined;
   const [p] = ctx.storage.persistEvents(w, ctx.roomNid, [
-    { event: ev, status: accepted ? "accepted" : "rejected", ...(reason ? { rejectReason: reason } : {}), stateBefore: root, backfilled: accepted },
+    { event: ev, status: accepted ? "accepted" : "rejected", ...(reason ? { rejectReason: reason } : {}), stateBefore: root, backfilled: accepted, streamOrdering },
   ]);
   ctx.loader.remember(p!.nid, ev);
   if (accepted) {

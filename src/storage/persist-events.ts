@@ -42,6 +42,12 @@ export interface PersistEventInput {
    * before everything already in the timeline) and stays out of the /sync stream.
    */
   readonly backfilled?: boolean;
+  /**
+   * For backfilled events: a stream ordering reserved by the caller (`w.next("backfill")`), so a
+   * batch placed oldest-first can still number newest-first (history reads newest to oldest in
+   * stream order). Default: the next backfill ordering.
+   */
+  readonly streamOrdering?: number;
   /** The PDU as JSON text when the caller already has it (saves a JSON.stringify). */
   readonly pduJson?: string;
 }
@@ -121,7 +127,7 @@ export function persistEvents(
 
     let streamOrdering: number | undefined;
     if (input.status === "accepted") {
-      streamOrdering = input.backfilled ? w.next("backfill") : w.next("stream");
+      streamOrdering = input.backfilled ? (input.streamOrdering ?? w.next("backfill")) : w.next("stream");
       w.put("roomStream", [roomNid, streamOrdering], nid);
       w.put("roomTopo", [roomNid, ev.depth, streamOrdering], nid);
       if (!input.backfilled) w.put("stream", streamOrdering, [roomNid, nid]);

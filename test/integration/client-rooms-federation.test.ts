@@ -103,6 +103,10 @@ describe("client rooms over federation", () => {
     for (const id of history) expect(ids).toContain(id);
     expect(seen[seen.length - 1]!.type).toBe("m.room.create");
     expect(new Set(ids).size).toBe(ids.length);
+    // Backfilled history is numbered newest first: stream order matches time order.
+    const orderings = history.map((id) => b.server!.server.app.storage.events.getEvent(id)!.streamOrdering!);
+    expect(orderings.every((o) => o < 0)).toBe(true);
+    expect([...orderings].sort((x, y) => x - y)).toEqual(orderings);
   });
 
   it("messages flow both ways", async () => {

@@ -29,7 +29,7 @@ export type GapPlacement =
   | { readonly status: "held" }
   | { readonly status: "unplaced"; readonly reason: string };
 
-export function placeAtGap(ctx: RoomContext, w: WriteBatch, ev: RoomEvent, stateIds: readonly string[]): GapPlacement {
+export function placeAtGap(ctx: RoomContext, w: WriteBatch, ev: RoomEvent, stateIds: readonly string[], streamOrdering?: number): GapPlacement {
   const existing = ctx.loader.record(ev.eventId, w);
   if (existing && existing.status !== "outlier") {
     return existing.stateAfter !== null ? { status: "held" } : { status: "unplaced", reason: `${ev.eventId} is held without state (${existing.status})` };
@@ -44,7 +44,7 @@ export function placeAtGap(ctx: RoomContext, w: WriteBatch, ev: RoomEvent, state
 
   const check5 = checkAuthRules(ev, new StateView(ctx.storage, ctx.loader, root, w), ctx.version);
   if (!check5.allowed) return store(ctx, w, ev, "rejected", `state before: ${check5.reason}`, root);
-  return store(ctx, w, ev, "accepted", undefined, root);
+  return store(ctx, w, ev, "accepted", undefined, root, streamOrdering);
 }
 
 /** A state map holding the given events (each in its own slot; the first listed wins a slot). */
@@ -61,9 +61,17 @@ function stateRootFromIds(ctx: RoomContext, w: WriteBatch, ids: readonly string[
   return ctx.storage.state.applyChanges(w, EMPTY_ROOT, changes);
 }
 
-function store(ctx: RoomContext, w: WriteBatch, ev: RoomEvent, status: "accepted" | "rejected", reason: string | undefined, root: NodeId): GapPlacement {
+function store(
+  ctx: RoomContext,
+  w: WriteBatch,
+  ev: RoomEvent,
+  status: "accepted" | "rejected",
+  reason: string | undefined,
+  root: NodeId,
+  streamOrdering?: number,
+): GapPlacement {
   const [persisted] = ctx.storage.persistEvents(w, ctx.roomNid, [
-    { event: ev, status, rejectReason: reason, stateBefore: root, backfilled: status === "accepted" },
+    { event: ev, status, rejectReason: reason, stateBefore: root, backfilled: status === "accepted", ...(streamOrdering !== undefined ? { streamOrdering } : {}) },
   ]);
   ctx.loader.remember(persisted!.nid, ev);
   if (status === "accepted") {
