@@ -57,9 +57,11 @@ import { registerSendRoutes } from "./federation/send/routes.js";
 import { registerFederationEventRoutes } from "./federation/events/routes.js";
 import { registerDirectoryFederationRoutes } from "./directory/federation-routes.js";
 import { registerDirectoryClientRoutes } from "./directory/client-routes.js";
+import { registerClientRoomRoutes } from "./client/rooms/routes.js";
 
 /** Served on the client listener. */
-export const CLIENT_ROUTES: readonly RouteRegistrar[] = [registerClientVersionsRoutes, registerClientWellKnownRoutes, registerClientAuthRoutes, registerDeviceRoutes, registerKeysRoutes, registerProfileRoutes, registerCapabilitiesRoutes, registerDirectoryClientRoutes];
+export const CLIENT_ROUTES: readonly RouteRegistrar[] = [registerClientVersionsRoutes, registerClientWellKnownRoutes, registerClientAuthRoutes, registerDeviceRoutes, registerKeysRoutes, registerProfileRoutes, registerCapabilitiesRoutes, registerDirectoryClientRoutes, registerClientRoomRoutes, registerSyncRoutes];
+import { registerSyncRoutes } from "./client/sync/routes.js";
 
 export interface Server {
   readonly app: App;

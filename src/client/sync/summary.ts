@@ -1,0 +1,59 @@
+/**
+ * A joined room's `summary` (sync.yaml RoomSummary): `m.joined_member_count`,
+ * `m.invited_member_count`, and `m.heroes` when the room has no usable `m.room.name` or
+ * `m.room.canonical_alias`: "the first 5 members of the room, ordered by stream ordering, which
+ * are joined or invited … must never include the client's own user ID. When no joined or
+ * invited members are available, this should consist of the banned and left users."
+ *
+ * The fields "may be omitted" when unchanged since the last sync, so the section is only built
+ * for full sections and when member events are part of the response; it costs one scan of the
+ * room's member index. Member event nids stand in for stream order (nids are allocated in
+ * persist order).
+ */
+import type { JsonObject } from "../../events/types.js";
+import type { SyncRun } from "./run.js";
+
+const HEROES = 5;
+
+export interface RoomSummary {
+  readonly json: JsonObject;
+  /** Heroes, whose member events lazy-loading must include. */
+  readonly heroes: readonly string[];
+}
+
+export function roomSummary(run: SyncRun, roomNid: number): RoomSummary {
+  const rooms = run.storage.rooms;
+  let joined = 0;
+  let invited = 0;
+  const active: { userId: string; nid: number }[] = [];
+  const gone: { userId: string; nid: number }[] = [];
+  for (const m of rooms.members(roomNid)) {
+    if (m.membership === "join") joined++;
+    else if (m.membership === "invite") invited++;
+    if (m.userId === run.userId) continue;
+    if (m.membership === "join" || m.membership === "invite") active.push(m);
+    else if (m.membership === "leave" || m.membership === "ban") gone.push(m);
+  }
+  const json: JsonObject = { "m.joined_member_count": joined, "m.invited_member_count": invited };
+  let heroes: string[] = [];
+  if (!hasName(run, roomNid)) {
+    const pool = active.length > 0 ? active : gone;
+    heroes = pool
+      .sort((a, b) => a.nid - b.nid)
+      .slice(0, HEROES)
+      .map((m) => m.userId);
+    json["m.heroes"] = heroes;
+  }
+  return { json, heroes };
+}
+
+/** A non-empty `m.room.name` or `m.room.canonical_alias` makes heroes unnecessary. */
+function hasName(run: SyncRun, roomNid: number): boolean {
+  const check = (type: string, field: string): boolean => {
+    const nid = run.storage.rooms.currentStateNid(roomNid, type, "");
+    if (nid === undefined) return false;
+    const value = run.ctx.app.rooms.loader.byNid(nid)?.content[field];
+    return typeof value === "string" && value.length > 0;
+  };
+  return check("m.room.name", "name") || check("m.room.canonical_alias", "alias");
+}
