@@ -9,6 +9,7 @@ import type { OldVerifyKey } from "./crypto/signing-keys.js";
 import type { SigningKey } from "./events/signing-json.js";
 import type { Router } from "./http/router.js";
 import { logger, type Logger } from "./log.js";
+import type { Metrics } from "./metrics/metrics.js";
 import type { FederationClient } from "./outbound/federation-client.js";
 import type { KeyRing } from "./outbound/key-fetcher.js";
 import type { RoomService } from "./rooms/room-service.js";
@@ -40,6 +41,8 @@ export interface App {
   readonly federation: FederationClient;
   /** Remote servers' signing keys: LMDB cache, direct fetch, notaries. */
   readonly keyRing: KeyRing;
+  /** Prometheus metrics of this server (its own registry). */
+  readonly metrics: Metrics;
 }
 
 /** The services `startServer` builds before the `App` exists. */
@@ -49,6 +52,7 @@ export interface AppServices {
   readonly rooms: RoomService;
   readonly federation: FederationClient;
   readonly keyRing: KeyRing;
+  readonly metrics: Metrics;
 }
 
 /**

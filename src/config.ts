@@ -75,6 +75,7 @@ const schema = z
         client_rate_burst: positiveInt.default(50),
       })
       .prefault({}),
+    shutdown_grace_ms: z.number().int().nonnegative().default(10_000),
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     registration: z.strictObject({ open: z.boolean().default(false) }).prefault({}),
     federation: z
@@ -311,6 +312,8 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   "pool.max_queue": "Tasks that may wait for a worker before callers are told to back off.",
   limits: "Request limits.",
   "limits.max_request_body_bytes": "Largest request body in bytes (413 M_TOO_LARGE above it).",
+  shutdown_grace_ms:
+    "On SIGTERM/SIGINT: how long in-flight requests may take to finish before listeners close anyway. Everything acknowledged is already durable.",
   "limits.max_transaction_body_bytes": "Largest federation /send transaction body in bytes.",
   "limits.federation_max_concurrent_per_origin": "Concurrent inbound federation requests per origin server.",
   "limits.client_rate_per_second": "Sustained client requests per second per user.",

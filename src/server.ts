@@ -39,6 +39,19 @@ import { registerProfileRoutes } from "./client/profile/routes.js";
 import { registerCapabilitiesRoutes } from "./client/capabilities.js";
 import { registerMembershipRoutes } from "./federation/membership/routes.js";
 
+import { registerSendRoutes } from "./federation/send/routes.js";
+import { registerFederationEventRoutes } from "./federation/events/routes.js";
+import { registerDirectoryFederationRoutes } from "./directory/federation-routes.js";
+import { registerDirectoryClientRoutes } from "./directory/client-routes.js";
+import { registerClientRoomRoutes } from "./client/rooms/routes.js";
+import { registerSyncRoutes } from "./client/sync/routes.js";
+import { syncContextOf } from "./client/sync/context.js";
+import { eduServices } from "./edu/index.js";
+import { outboundOf } from "./outbound/queue/index.js";
+import { Metrics } from "./metrics/metrics.js";
+import { startMetricsListener, type MetricsListener } from "./metrics/listener.js";
+import { registerServiceGauges } from "./metrics/service-gauges.js";
+
 /** Served on the federation listener. Well-knowns live here: they are fetched from the server name's host. */
 export const FEDERATION_ROUTES: readonly RouteRegistrar[] = [
   registerFederationVersionRoutes,
@@ -53,22 +66,37 @@ export const FEDERATION_ROUTES: readonly RouteRegistrar[] = [
   registerFederationEventRoutes,
   registerDirectoryFederationRoutes,
 ];
-import { registerSendRoutes } from "./federation/send/routes.js";
-import { registerFederationEventRoutes } from "./federation/events/routes.js";
-import { registerDirectoryFederationRoutes } from "./directory/federation-routes.js";
-import { registerDirectoryClientRoutes } from "./directory/client-routes.js";
-import { registerClientRoomRoutes } from "./client/rooms/routes.js";
 
 /** Served on the client listener. */
-export const CLIENT_ROUTES: readonly RouteRegistrar[] = [registerClientVersionsRoutes, registerClientWellKnownRoutes, registerClientAuthRoutes, registerDeviceRoutes, registerKeysRoutes, registerProfileRoutes, registerCapabilitiesRoutes, registerDirectoryClientRoutes, registerClientRoomRoutes, registerSyncRoutes];
-import { registerSyncRoutes } from "./client/sync/routes.js";
+export const CLIENT_ROUTES: readonly RouteRegistrar[] = [
+  registerClientVersionsRoutes,
+  registerClientWellKnownRoutes,
+  registerClientAuthRoutes,
+  registerDeviceRoutes,
+  registerKeysRoutes,
+  registerProfileRoutes,
+  registerCapabilitiesRoutes,
+  registerDirectoryClientRoutes,
+  registerClientRoomRoutes,
+  registerSyncRoutes,
+];
 
 export interface Server {
   readonly app: App;
   readonly federation: Listener;
   readonly client: Listener;
   readonly routers: { readonly federation: Router; readonly client: Router };
-  /** Graceful: stop accepting, let in-flight requests finish (up to `graceMs`), close. */
+  /** The metrics listener, when `listeners.metrics.enabled`. */
+  readonly metrics: MetricsListener | undefined;
+  /**
+   * Graceful stop, in this order (each step waits for the one before):
+   *   1. stop accepting connections; release waiting long-polls (/sync);
+   *   2. let in-flight requests finish, up to `graceMs` (default `shutdown_grace_ms`);
+   *   3. stop background senders (outbound queues, EDU timers);
+   *   4. drain room actors (their writes commit), close the crypto pool, close LMDB.
+   * Everything acknowledged was committed before it was acknowledged, so a stop cut short by
+   * a second signal loses nothing; this order only avoids failing requests that are mid-way.
+   */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -98,9 +126,15 @@ export function databasePath(config: Config): string {
 
 /** Storage, crypto pool, rooms, outbound client and key ring, wired together. */
 export function buildServices(config: Config, key: SigningKey): AppServices & { close(): Promise<void> } {
+  const metrics = new Metrics();
   const storage = Storage.open(databasePath(config));
   const pool = new CryptoPool({ size: config.pool.size, maxQueue: config.pool.max_queue, identity: { serverName: config.server_name, key } });
   const rooms = new RoomService({ storage, pool, serverName: config.server_name });
+  rooms.onCommitted((ctx, infos) => {
+    for (const info of infos) {
+      metrics.storedEvents.inc({ status: info.status, origin: info.event.sender.endsWith(`:${ctx.serverName}`) ? "local" : "remote" });
+    }
+  });
   const federation = createFederationClient(config, key);
   const keyRing = new KeyRing({
     serverName: config.server_name,
@@ -120,6 +154,7 @@ export function buildServices(config: Config, key: SigningKey): AppServices & { 
     rooms,
     federation,
     keyRing,
+    metrics,
     async close() {
       // Lock order: finish room work (which writes), then the pool it signs with, then LMDB.
       await rooms.drain();
@@ -149,10 +184,14 @@ export async function startServer(config: Config): Promise<Server> {
   routers.client.setAuthenticator({ client: clientAuthenticator(app) });
 
   const tls = { certificatePath: config.tls.certificate_path, privateKeyPath: config.tls.private_key_path };
+  const observer = (listener: string) => (method: string, route: string, status: number, seconds: number) => {
+    app.metrics.httpRequests.inc({ listener, method, route, status: String(status) });
+    app.metrics.httpDuration.observe({ listener, route }, seconds);
+  };
   const fed = config.listeners.federation;
   let federation: Listener;
   try {
-    federation = await startListener(routers.federation, { name: "federation", host: fed.host, port: fed.port, tls });
+    federation = await startListener(routers.federation, { name: "federation", host: fed.host, port: fed.port, tls, observe: observer("federation") });
   } catch (err) {
     await services.close();
     throw err;
@@ -161,14 +200,26 @@ export async function startServer(config: Config): Promise<Server> {
   let client: Listener;
   try {
     const cl = config.listeners.client;
-    client = await startListener(routers.client, { name: "client", host: cl.host, port: cl.port, ...(cl.tls ? { tls } : {}) });
+    client = await startListener(routers.client, { name: "client", host: cl.host, port: cl.port, ...(cl.tls ? { tls } : {}), observe: observer("client") });
   } catch (err) {
     await federation.close(0);
     await services.close();
     throw err;
   }
   ports.client = client.port;
-  log.info({ server_name: config.server_name, federation_port: federation.port, client_port: client.port }, "started");
+  let metrics: MetricsListener | undefined;
+  if (config.listeners.metrics.enabled) {
+    registerServiceGauges(app.metrics, app);
+    const m = config.listeners.metrics;
+    try {
+      metrics = await startMetricsListener(app.metrics, m.host, m.port);
+    } catch (err) {
+      await Promise.all([federation.close(0), client.close(0)]);
+      await services.close();
+      throw err;
+    }
+  }
+  log.info({ server_name: config.server_name, federation_port: federation.port, client_port: client.port, metrics_port: metrics?.port }, "started");
 
   let stopping: Promise<void> | undefined;
   return {
@@ -176,12 +227,18 @@ export async function startServer(config: Config): Promise<Server> {
     federation,
     client,
     routers,
-    stop(graceMs?: number): Promise<void> {
-      stopping ??= Promise.all([federation.close(graceMs), client.close(graceMs)])
-        .then(() => services.close())
-        .then(() => {
-          log.info({ server_name: config.server_name }, "stopped");
-        });
+    metrics,
+    stop(graceMs = config.shutdown_grace_ms): Promise<void> {
+      stopping ??= (async () => {
+        const closing = Promise.all([federation.close(graceMs), client.close(graceMs)]);
+        syncContextOf(app).notifier.close();
+        await closing;
+        outboundOf(app).close();
+        eduServices(app).close();
+        await metrics?.close();
+        await services.close();
+        log.info({ server_name: config.server_name }, "stopped");
+      })();
       return stopping;
     },
   };

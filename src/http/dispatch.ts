@@ -66,11 +66,24 @@ class IncomingRequest implements HttpRequest {
   }
 }
 
-export function dispatch(router: Router, log: Logger, inFlight: InFlight, res: UwsResponse, req: UwsRequest): void {
+/** Told about every finished request (metrics): route is the pattern, or "unmatched". */
+export type RequestObserver = (method: string, route: string, status: number, seconds: number) => void;
+
+export function dispatch(router: Router, log: Logger, inFlight: InFlight, res: UwsResponse, req: UwsRequest, observe?: RequestObserver): void {
   inFlight.count++;
-  const ex = new Exchange(res, router.cors, log, inFlight.release);
   const method = req.getCaseSensitiveMethod();
   const path = req.getUrl();
+  let routeLabel = "unmatched";
+  let ex: Exchange;
+  if (observe) {
+    const started = performance.now();
+    ex = new Exchange(res, router.cors, log, () => {
+      inFlight.release();
+      observe(method, routeLabel, ex.status, (performance.now() - started) / 1000);
+    });
+  } else {
+    ex = new Exchange(res, router.cors, log, inFlight.release);
+  }
   const contentLength = req.getHeader("content-length");
   // A body we will not read must not be parsed as the next request on a kept-alive connection.
   const hasBody = contentLength !== "" ? contentLength !== "0" : req.getHeader("transfer-encoding") !== "";
@@ -88,6 +101,7 @@ export function dispatch(router: Router, log: Logger, inFlight: InFlight, res: U
     return;
   }
   const route = match.route;
+  routeLabel = route.pattern;
   ex.cors = route.cors;
   res.onAborted(() => ex.abort());
 

@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import uWS from "uWebSockets.js";
 import { logger } from "../log.js";
-import { dispatch, InFlight } from "./dispatch.js";
+import { dispatch, type RequestObserver, InFlight } from "./dispatch.js";
 import type { Router } from "./router.js";
 
 export interface ListenerOptions {
@@ -19,6 +19,8 @@ export interface ListenerOptions {
   readonly port: number;
   /** PEM files; when set the listener speaks TLS. */
   readonly tls?: { readonly certificatePath: string; readonly privateKeyPath: string };
+  /** Called when each request is answered (metrics). */
+  readonly observe?: RequestObserver;
 }
 
 export interface Listener {
@@ -49,7 +51,8 @@ export async function startListener(router: Router, options: ListenerOptions): P
     app = uWS.App();
   }
   const inFlight = new InFlight();
-  app.any("/*", (res, req) => dispatch(router, log, inFlight, res, req));
+  const observe = options.observe;
+  app.any("/*", (res, req) => dispatch(router, log, inFlight, res, req, observe));
 
   const socket = await new Promise<uWS.us_listen_socket | false>((resolve) => {
     app.listen(options.host, options.port, resolve);

@@ -62,6 +62,16 @@ export class TransactionService {
     };
   }
 
+  /** Metrics: PDU outcomes by the prefix of their error ({} = accepted or soft-failed), EDUs by type. */
+  private count(pdus: Record<string, { error?: string }>, edus: readonly { edu_type: string }[]): void {
+    const m = this.app.metrics;
+    for (const r of Object.values(pdus)) {
+      const e = r.error;
+      m.pdus.inc({ outcome: e === undefined ? "accepted" : e.startsWith("rejected:") ? "rejected" : e.startsWith("unplaced:") ? "unplaced" : "dropped" });
+    }
+    for (const edu of edus) m.edus.inc({ edu_type: typeof edu.edu_type === "string" ? edu.edu_type : "invalid" });
+  }
+
   /** The response to PUT /send/{txnId} from `origin` (already authenticated). */
   async handle(origin: string, txnId: string, body: unknown): Promise<JsonObject> {
     const tx = parseTransaction(body, origin);
@@ -89,6 +99,7 @@ export class TransactionService {
       processPdus(this.pduDeps, origin, tx.pdus),
       handleEdus({ edu, storage: this.app.storage, serverName: this.app.serverName, origin, log: this.log }, tx.edus),
     ]);
+    this.count(pdus, tx.edus);
     const response: JsonObject = { pdus };
     const now = Date.now();
     const prune = now - this.lastPrune > PRUNE_EVERY_MS;
