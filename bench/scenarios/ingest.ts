@@ -78,7 +78,8 @@ export const ingestScenario: Scenario = {
           { concurrency: 8, batch: 10 },
           { concurrency: 16, batch: 50 },
         ];
-    const eventsPerConfig = ctx.quick ? 4000 : 20_000;
+    // CONFLUX_BENCH_INGEST_EVENTS: a developer's knob for longer profiling runs.
+    const eventsPerConfig = Number(process.env.CONFLUX_BENCH_INGEST_EVENTS) || (ctx.quick ? 4000 : 20_000);
     const roomsPerRemote = 2;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "conflux-bench-ingest-"));
     const maxRemotes = Math.max(...configs.map((c) => c.concurrency));

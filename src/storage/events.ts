@@ -37,8 +37,6 @@ export function statusCode(status: EventStatus): EventStatusCode {
 export class EventRecord {
   readonly eventId: string;
   readonly roomNid: number;
-  /** The PDU as JSON text, ready to splice into federation responses. */
-  readonly pduJson: string;
   /** Every event's auth events have a smaller `authOrder` (the persist sequence). */
   readonly authOrder: number;
   readonly depth: number;
@@ -52,23 +50,35 @@ export class EventRecord {
   readonly streamOrdering: number | undefined;
   /** The nid of the redaction applied to this event, if any. */
   readonly redactedBy: number | undefined;
+  private json: string | undefined;
   private parsed: Pdu | undefined;
 
   constructor(
     readonly nid: number,
     stored: StoredEvent,
+    /** Where the PDU text is read from, when first needed (the view the record came from). */
+    private readonly view: ReadView,
   ) {
     this.eventId = stored[0];
     this.roomNid = stored[1];
-    this.pduJson = stored[2];
-    this.authOrder = stored[3];
-    this.depth = stored[4];
-    this.status = STATUS_BY_CODE[stored[5]]!;
-    this.stateBefore = stored[6];
-    this.stateAfter = stored[7] ?? stored[6];
-    this.streamOrdering = stored[8] ?? undefined;
-    this.rejectReason = stored[9] ?? undefined;
-    this.redactedBy = stored[10] ?? undefined;
+    this.authOrder = stored[2];
+    this.depth = stored[3];
+    this.status = STATUS_BY_CODE[stored[4]]!;
+    this.stateBefore = stored[5];
+    this.stateAfter = stored[6] ?? stored[5];
+    this.streamOrdering = stored[7] ?? undefined;
+    this.rejectReason = stored[8] ?? undefined;
+    this.redactedBy = stored[9] ?? undefined;
+  }
+
+  /** The PDU as JSON text, ready to splice into federation responses (read on first use). */
+  get pduJson(): string {
+    if (this.json === undefined) {
+      const text = this.view.read("eventJson", this.nid);
+      if (text === undefined) throw new Error(`storage: event nid ${this.nid} has no stored PDU`);
+      this.json = text;
+    }
+    return this.json;
   }
 
   get pdu(): Pdu {
@@ -124,7 +134,7 @@ export class EventStore {
 
   getEventByNid(nid: number, view: ReadView = this.store.committed): EventRecord | undefined {
     const stored = view.read("events", nid);
-    return stored === undefined ? undefined : new EventRecord(nid, stored);
+    return stored === undefined ? undefined : new EventRecord(nid, stored, view);
   }
 
   /** Records for several IDs, `undefined` where this server holds no such event. */
@@ -174,13 +184,14 @@ export class EventStore {
     const stored = w.read("events", nid);
     if (stored === undefined) throw new Error(`storage: cannot redact unknown event nid ${nid}`);
     const next = stored.slice() as StoredEvent;
-    next[2] = typeof redactedPdu === "string" ? redactedPdu : JSON.stringify(redactedPdu);
-    next[10] = redactedBy;
+    next[9] = redactedBy;
     w.put("events", nid, next);
+    w.put("eventJson", nid, typeof redactedPdu === "string" ? redactedPdu : JSON.stringify(redactedPdu));
   }
 
-  /** @internal persist-events.ts writes records through here. */
-  putRecord(w: WriteBatch, nid: number, stored: StoredEvent): void {
+  /** @internal persist-events.ts writes records through here; `pduJson` only when it changes. */
+  putRecord(w: WriteBatch, nid: number, stored: StoredEvent, pduJson: string | undefined): void {
     w.put("events", nid, stored);
+    if (pduJson !== undefined) w.put("eventJson", nid, pduJson);
   }
 }

@@ -43,13 +43,13 @@ import { SYNC_LAYOUT } from "./layouts/sync.js";
 export type EventStatusCode = 0 | 1 | 2 | 3;
 
 /**
- * [eventId, roomNid, pduJson, authOrder, depth, status, stateBefore, stateAfter, streamOrdering,
- *  rejectReason, redactedBy]
+ * [eventId, roomNid, authOrder, depth, status, stateBefore, stateAfter, streamOrdering,
+ *  rejectReason, redactedBy] — the PDU itself lives in `event_json`, so the record the rules
+ * read all the time (status, state roots, auth order) decodes without the event's bytes.
  */
 export type StoredEvent = [
   eventId: string,
   roomNid: number,
-  pduJson: string,
   authOrder: number,
   depth: number,
   status: EventStatusCode,
@@ -137,9 +137,18 @@ const CORE_LAYOUT = {
     encoding: "msgpack",
     readInWrite: true,
     key: "event nid",
-    value: "StoredEvent tuple; pduJson is the federation form as received (or its redacted copy)",
+    value: "StoredEvent tuple (no PDU: see event_json)",
     writer: "room actor (persistEvents, markRedacted)",
-    why: "the event, its status and the state roots before/after it",
+    why: "the event's status, place and the state roots before/after it, cheap to decode",
+  }),
+  eventJson: db<number, string>({
+    name: "event_json",
+    encoding: "msgpack",
+    readInWrite: true,
+    key: "event nid",
+    value: "the PDU as JSON text: the federation form as received, or its redacted copy",
+    writer: "room actor (persistEvents, markRedacted)",
+    why: "served verbatim over federation; parsed only when a rule needs the content",
   }),
   eventEdges: db<[number, number], 1>({
     name: "event_edges",
@@ -321,4 +330,4 @@ export type KeyOf<N extends DbName> = Layout[N] extends DbSpec<infer K, unknown>
 export type ValueOf<N extends DbName> = Layout[N] extends DbSpec<Key, infer V> ? V : never;
 
 /** Bumped when an on-disk format changes incompatibly; checked at open. */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;

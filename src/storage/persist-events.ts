@@ -112,7 +112,7 @@ export function persistEvents(
     if (ev.roomId !== room.roomId) throw new Error(`storage: event ${ev.eventId} is not in room ${room.roomId}`);
     const [nid, fresh] = events.internFlagged(w, ev.eventId);
     const existing = fresh ? undefined : w.read("events", nid);
-    if (existing !== undefined && existing[5] !== statusCode("outlier")) {
+    if (existing !== undefined && existing[4] !== statusCode("outlier")) {
       throw new Error(`storage: event ${ev.eventId} is already persisted`);
     }
     const outlier = input.status === "outlier";
@@ -139,13 +139,12 @@ export function persistEvents(
       w.put("redactions", [events.intern(w, ev.redacts), nid], 1);
     }
 
-    const authOrder = existing?.[3] ?? w.next("authOrder");
-    // A redaction applied while the event was an outlier stays applied.
-    const pduJson = existing?.[10] != null ? existing[2] : (input.pduJson ?? JSON.stringify(ev.pdu));
+    const authOrder = existing?.[2] ?? w.next("authOrder");
+    // A redaction applied while the event was an outlier stays applied (its text is kept).
+    const pduJson = existing?.[9] != null ? undefined : (input.pduJson ?? JSON.stringify(ev.pdu));
     const stored: StoredEvent = [
       ev.eventId,
       roomNid,
-      pduJson,
       authOrder,
       ev.depth,
       statusCode(input.status),
@@ -153,9 +152,9 @@ export function persistEvents(
       stateAfter !== null && stateAfter !== input.stateBefore ? stateAfter : null,
       streamOrdering ?? null,
       input.rejectReason ?? null,
-      existing?.[10] ?? null,
+      existing?.[9] ?? null,
     ];
-    events.putRecord(w, nid, stored);
+    events.putRecord(w, nid, stored, pduJson);
     results.push({ nid, authOrder, stateAfter: stateAfter ?? input.stateBefore, streamOrdering });
   }
 
