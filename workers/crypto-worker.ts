@@ -71,8 +71,12 @@ function failed(error: string): EventVerificationResult {
 }
 
 export function verifyJson(task: VerifyJsonTask): VerifyJsonResult[] {
-  return task.items.map(({ object, signer, keys }) => {
+  return task.items.map(({ object, signer, keys, contentJson }) => {
     try {
+      if (contentJson !== undefined) {
+        const text = Buffer.from(contentJson.buffer, contentJson.byteOffset, contentJson.byteLength).toString("utf8");
+        object.content = JSON.parse(text) as JsonObject;
+      }
       const r = checkJsonSignature(object, signer, (_server, keyId) => keys[keyId]);
       return r.ok ? { ok: true } : { ok: false, reason: r.reason };
     } catch (e) {

@@ -104,7 +104,7 @@ async function poolRate(
       const res =
         form === "objects"
           ? await pool.verifyEvents({ kind: "objects", pdus: batches[i]! }, versions, keys)
-          : await pool.verifyEvents({ kind: "json", bytes: Buffer.from(jsonBatches[i]!) }, versions, keys);
+          : await pool.verifyEvents({ kind: "json", bytes: Buffer.from(jsonBatches[i]!), transfer: true }, versions, keys);
       if (!res.every((r) => r.signaturesOk && r.contentHashOk)) throw new Error("pool verify failed");
       done += res.length;
     }

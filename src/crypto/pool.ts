@@ -24,6 +24,7 @@ import type {
   EventVerificationResult,
   HashEventsResult,
   SignedEvent,
+  VerifyJsonItem,
   VerifyJsonResult,
   WireKeyMap,
 } from "./pool-tasks.js";
@@ -107,10 +108,12 @@ export class CryptoPool {
    */
   async verifyEvents(source: EventSource, versions: readonly string[], keys: WireKeyMap): Promise<EventVerificationResult[]> {
     if (source.kind === "json") {
-      // A JSON source is parsed by one worker; splitting would parse it several times.
+      // A JSON source is parsed by one worker; splitting would parse it several times. The bytes
+      // are copied (a memcpy) unless the caller hands them over with `transfer`.
       const bytes = source.bytes;
-      const transfer = isWholeBuffer(bytes) ? [bytes.buffer as ArrayBuffer] : undefined;
-      return this.run("verifyEvents", { source, versions, keys }, transfer);
+      const transfer = source.transfer && isWholeBuffer(bytes) ? [bytes.buffer as ArrayBuffer] : undefined;
+      const { transfer: _t, ...wire } = source;
+      return this.run("verifyEvents", { source: wire, versions, keys }, transfer);
     }
     const chunks = this.chunk(source.pdus.length);
     const parts = await Promise.all(
@@ -126,7 +129,7 @@ export class CryptoPool {
   }
 
   /** Check `signer`'s signature on each object (X-Matrix requests, key responses). */
-  async verifyJson(items: { object: JsonObject; signer: string; keys: Record<string, Uint8Array> }[]): Promise<VerifyJsonResult[]> {
+  async verifyJson(items: VerifyJsonItem[]): Promise<VerifyJsonResult[]> {
     if (items.length === 0) return [];
     return this.run("verifyJson", { items });
   }

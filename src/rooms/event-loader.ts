@@ -10,11 +10,13 @@ import { toRoomEvent } from "../events/event.js";
 import { getRoomVersion, type RoomVersion } from "../events/room-versions.js";
 import type { RoomEvent } from "../events/types.js";
 import { ByteCache } from "../storage/byte-cache.js";
-import type { EventRecord } from "../storage/events.js";
+import type { EventRecord, EventStatus } from "../storage/events.js";
 import type { Storage } from "../storage/storage.js";
 import type { ReadView } from "../storage/write-batch.js";
 
 export class EventLoader {
+  /** Statuses that can no longer change (everything but "outlier"), by nid. */
+  private readonly statuses: ByteCache<number, EventStatus>;
   /** Parsed events by nid; count-bounded (every entry weighs 1). */
   private readonly cache: ByteCache<number, RoomEvent>;
   private readonly versions = new Map<number, RoomVersion>();
@@ -24,6 +26,20 @@ export class EventLoader {
     maxCached = 100_000,
   ) {
     this.cache = new ByteCache(maxCached);
+    this.statuses = new ByteCache(maxCached * 4);
+  }
+
+  /**
+   * The event's status, or undefined when it is not held. Once an event is stored with a
+   * status other than "outlier" that status is final (accepted, soft-failed and rejected events
+   * are never re-processed), so those are cached; outliers are read every time.
+   */
+  statusOf(nid: number, view?: ReadView): EventStatus | undefined {
+    const hit = this.statuses.get(nid);
+    if (hit !== undefined) return hit;
+    const status = this.storage.events.getEventByNid(nid, view)?.status;
+    if (status !== undefined && status !== "outlier") this.statuses.set(nid, status, 1);
+    return status;
   }
 
   record(eventId: string, view?: ReadView): EventRecord | undefined {

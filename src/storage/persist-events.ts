@@ -64,6 +64,11 @@ export interface PersistOptions {
 
 export interface PersistedEvent {
   readonly nid: number;
+  /**
+   * The event's ID was interned before this write (something referenced it, or it was held as
+   * an outlier), so stored events may already list it as a prev event. False means nothing can.
+   */
+  readonly referencedBefore: boolean;
   readonly authOrder: number;
   readonly stateAfter: NodeId | null;
   readonly streamOrdering: number | undefined;
@@ -155,7 +160,7 @@ export function persistEvents(
       existing?.[9] ?? null,
     ];
     events.putRecord(w, nid, stored, pduJson);
-    results.push({ nid, authOrder, stateAfter: stateAfter ?? input.stateBefore, streamOrdering });
+    results.push({ nid, referencedBefore: !fresh, authOrder, stateAfter: stateAfter ?? input.stateBefore, streamOrdering });
   }
 
   const heads = rooms.getHeads(roomNid, w);

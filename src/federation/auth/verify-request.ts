@@ -18,7 +18,7 @@
  * JSON by the same origin, as the appendix's algorithm does for several signatures; credentials
  * naming different origins are refused.
  */
-import type { VerifyJsonResult } from "../../crypto/pool-tasks.js";
+import type { VerifyJsonItem, VerifyJsonResult } from "../../crypto/pool-tasks.js";
 import { Errors } from "../../errors.js";
 import { isValidServerName } from "../../events/ids.js";
 import { checkJsonSignature, ED25519 } from "../../events/signing-json.js";
@@ -33,8 +33,11 @@ export interface RequestKeySource {
 }
 
 export interface RequestVerifier {
-  verifyJson(items: { object: JsonObject; signer: string; keys: Record<string, Uint8Array> }[]): Promise<VerifyJsonResult[]>;
+  verifyJson(items: VerifyJsonItem[]): Promise<VerifyJsonResult[]>;
 }
+
+/** Bodies above this are sent to the pool as bytes, not as a cloned object graph. */
+const CONTENT_AS_BYTES = 4096;
 
 export interface RequestAuthDeps {
   /** Our server name: the only acceptable `destination`. */
@@ -52,6 +55,8 @@ export interface SignedRequestParts {
   readonly authorization: string | undefined;
   /** The parsed body, or `undefined` when the request had none. */
   readonly content: JsonValue | undefined;
+  /** The body bytes `content` was parsed from, when there was a body. */
+  readonly contentBytes?: Uint8Array;
 }
 
 /** Reasons `checkJsonSignature` gives; anything else the pool reports is an exception's text. */
@@ -87,17 +92,19 @@ export async function authenticateRequest(deps: RequestAuthDeps, req: SignedRequ
   const usableIds = keyIds.filter((k) => usable[k] !== undefined);
   if (usableIds.length === 0) throw Errors.unauthorized("Unknown or expired signing key");
 
-  const object: JsonObject = {
-    ...requestJson({ method: req.method, uri: req.uri, origin, destination: deps.serverName }, req.content),
-    signatures: { [origin]: sigs },
-  };
-  const [result] = await deps.verifier.verifyJson([{ object, signer: origin, keys: usable }]);
+  const asBytes = req.contentBytes !== undefined && req.contentBytes.length > CONTENT_AS_BYTES;
+  const parts = { method: req.method, uri: req.uri, origin, destination: deps.serverName };
+  const object: JsonObject = { ...requestJson(parts, asBytes ? undefined : req.content), signatures: { [origin]: sigs } };
+  const [result] = await deps.verifier.verifyJson([
+    asBytes ? { object, signer: origin, keys: usable, contentJson: req.contentBytes! } : { object, signer: origin, keys: usable },
+  ]);
   let ok = result?.ok === true;
   if (!ok && result?.reason !== undefined && !SIGNATURE_REASONS.has(result.reason)) {
     // The pool encodes strictly (room v6+ canonical JSON) and failed on the content, e.g. a
     // float in a v1–v5 event: senders sign such bodies with the permissive encoding. Rare, so
     // it is checked here rather than widening the pool's task format.
-    ok = checkJsonSignature(object, origin, (_s, keyId) => usable[keyId], false).ok;
+    const full: JsonObject = { ...requestJson(parts, req.content), signatures: { [origin]: sigs } };
+    ok = checkJsonSignature(full, origin, (_s, keyId) => usable[keyId], false).ok;
   }
   if (!ok) throw Errors.unauthorized("Invalid X-Matrix signature");
   return { origin, destination: creds[0]!.destination, keyId: usableIds[0]! };
@@ -117,7 +124,13 @@ export function signedParts(req: HttpRequest): SignedRequestParts {
       }
     }
   }
-  return { method: req.method, uri: req.uri, authorization: req.headers.authorization, content };
+  return {
+    method: req.method,
+    uri: req.uri,
+    authorization: req.headers.authorization,
+    content,
+    ...(content !== undefined ? { contentBytes: req.rawBody } : {}),
+  };
 }
 
 /** The router's `Authenticator.federation` hook. */

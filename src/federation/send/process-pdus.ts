@@ -37,7 +37,16 @@ export interface PduDeps {
   readonly log: Logger;
 }
 
-export async function processPdus(deps: PduDeps, origin: string, pdus: readonly JsonObject[]): Promise<PduResults> {
+/**
+ * `source`: the transaction's bytes with `pdus` at `field`, when the caller has them; the
+ * pool then parses the PDUs it verifies from those bytes instead of receiving cloned objects.
+ */
+export async function processPdus(
+  deps: PduDeps,
+  origin: string,
+  pdus: readonly JsonObject[],
+  source?: { bytes: Uint8Array; field: string },
+): Promise<PduResults> {
   const results: PduResults = {};
   const log = deps.log.child({ origin });
   const fail = (raw: JsonObject, version: UncheckedPdu["version"] | undefined, error: string, eventId?: string): void => {
@@ -48,7 +57,7 @@ export async function processPdus(deps: PduDeps, origin: string, pdus: readonly 
 
   // Room, version and ACL per PDU, before paying for any crypto.
   const items: (UncheckedPdu & { roomId: string; raw: JsonObject })[] = [];
-  for (const raw of pdus) {
+  for (const [sourceIndex, raw] of pdus.entries()) {
     const roomId = roomIdOf(raw);
     if (roomId === undefined) {
       fail(raw, undefined, "PDU has no room_id");
@@ -72,11 +81,11 @@ export async function processPdus(deps: PduDeps, origin: string, pdus: readonly 
       fail(raw, version, `server ${origin} is denied by the room's server ACL`);
       continue;
     }
-    items.push({ raw, version, roomId });
+    items.push({ raw, version, roomId, sourceIndex });
   }
 
   // Checks 1–3, one batch for the whole transaction.
-  const checks = await checkFormatAndSignatures(deps.check, items);
+  const checks = await checkFormatAndSignatures(deps.check, items, source ? { source } : {});
   const byRoom = new Map<string, IncomingEvent[]>();
   const seen = new Set<string>();
   checks.forEach((c, i) => {

@@ -13,7 +13,7 @@ export const registerSendRoutes: RouteRegistrar = (router, app) => {
   const transactions = new TransactionService(app);
   router.put<"federation">(
     SEND_PATH,
-    async (req) => json(await transactions.handle(req.auth.origin, req.params.txnId!, req.body)),
+    async (req) => json(await transactions.handle(req.auth.origin, req.params.txnId!, req.body, req.rawBody)),
     { auth: "federation", body: "object", bodyLimit: app.config.limits.max_transaction_body_bytes },
   );
 };

@@ -73,7 +73,7 @@ export class TransactionService {
   }
 
   /** The response to PUT /send/{txnId} from `origin` (already authenticated). */
-  async handle(origin: string, txnId: string, body: unknown): Promise<JsonObject> {
+  async handle(origin: string, txnId: string, body: unknown, rawBody?: Uint8Array): Promise<JsonObject> {
     const tx = parseTransaction(body, origin);
     const stored = this.app.storage.txns.get(origin, txnId);
     if (stored) {
@@ -85,7 +85,7 @@ export class TransactionService {
     if (running) return running;
 
     const release = this.limiter.acquire(origin);
-    const p = this.process(origin, txnId, tx).finally(() => {
+    const p = this.process(origin, txnId, tx, rawBody).finally(() => {
       release();
       this.inflight.delete(key);
     });
@@ -93,10 +93,11 @@ export class TransactionService {
     return p;
   }
 
-  private async process(origin: string, txnId: string, tx: ReturnType<typeof parseTransaction>): Promise<JsonObject> {
+  /** `rawBody`: the request bytes, so the crypto pool parses the PDUs itself (no clone). */
+  private async process(origin: string, txnId: string, tx: ReturnType<typeof parseTransaction>, rawBody?: Uint8Array): Promise<JsonObject> {
     const edu = eduServices(this.app);
     const [pdus] = await Promise.all([
-      processPdus(this.pduDeps, origin, tx.pdus),
+      processPdus(this.pduDeps, origin, tx.pdus, rawBody ? { bytes: rawBody, field: "pdus" } : undefined),
       handleEdus({ edu, storage: this.app.storage, serverName: this.app.serverName, origin, log: this.log }, tx.edus),
     ]);
     this.count(pdus, tx.edus);

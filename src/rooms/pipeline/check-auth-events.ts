@@ -13,16 +13,21 @@ import { createEventOf } from "./room-create.js";
 
 export type AuthEventsCheck = { kind: "checked"; result: AuthResult } | { kind: "missing"; missing: string[] };
 
-export function checkAuthEvents(ctx: RoomContext, ev: RoomEvent, w: WriteBatch): AuthEventsCheck {
+/**
+ * `create`: the room's create event for v12 rooms (callers checking a batch look it up once);
+ * looked up here when not given.
+ */
+export function checkAuthEvents(ctx: RoomContext, ev: RoomEvent, w: WriteBatch, create?: RoomEvent): AuthEventsCheck {
   const authEvents: { event: RoomEvent; rejected: boolean }[] = [];
   const missing: string[] = [];
   for (const id of ev.authEvents) {
-    const rec = ctx.loader.record(id, w);
-    const event = rec ? ctx.loader.byNid(rec.nid, w) : undefined;
-    if (!rec || !event) missing.push(id);
-    else authEvents.push({ event, rejected: rec.status === "rejected" });
+    const nid = ctx.storage.events.nidOf(id, w);
+    const status = nid === undefined ? undefined : ctx.loader.statusOf(nid, w);
+    const event = status === undefined ? undefined : ctx.loader.byNid(nid!, w);
+    if (!event) missing.push(id);
+    else authEvents.push({ event, rejected: status === "rejected" });
   }
   if (missing.length > 0) return { kind: "missing", missing };
-  const create = ctx.version.roomIdFromCreateEvent ? createEventOf(ctx, w) : undefined;
-  return { kind: "checked", result: checkAgainstAuthEvents(ev, authEvents, ctx.version, create) };
+  const createEvent = ctx.version.roomIdFromCreateEvent ? (create ?? createEventOf(ctx, w)) : undefined;
+  return { kind: "checked", result: checkAgainstAuthEvents(ev, authEvents, ctx.version, createEvent) };
 }

@@ -25,9 +25,12 @@ export class Heads {
     this.extremities = new Set(extremities);
   }
 
-  /** An accepted event: it replaces the extremities it builds on, unless something builds on it. */
-  accept(w: WriteBatch, ev: RoomEvent, nid: number, stateAfter: NodeId): void {
-    if (this.ctx.storage.events.childrenOf(nid).length > 0) return;
+  /**
+   * An accepted event: it replaces the extremities it builds on, unless something builds on it
+   * (only possible when its ID was known before it was stored: `referencedBefore`).
+   */
+  accept(w: WriteBatch, ev: RoomEvent, nid: number, stateAfter: NodeId, referencedBefore: boolean): void {
+    if (referencedBefore && this.ctx.storage.events.childrenOf(nid).length > 0) return;
     for (const prev of ev.prevEvents) {
       const pnid = this.ctx.storage.events.nidOf(prev, w);
       if (pnid !== undefined) this.extremities.delete(pnid);

@@ -29,6 +29,7 @@ import type { RoomContext } from "../room-context.js";
 import { StateView } from "../state-view.js";
 import { applyEarlierRedactions, applyRedaction } from "./apply-redactions.js";
 import { checkAuthEvents } from "./check-auth-events.js";
+import { createEventOf } from "./room-create.js";
 import { Heads } from "./forward-extremities.js";
 import { hasValidPolicySignature, needsPolicySignature, roomPolicyServer } from "./policy-server.js";
 import { stateBeforeEvent } from "./state-before.js";
@@ -50,6 +51,8 @@ export type EventOutcome =
       readonly streamOrdering?: number;
       /** Already held before this batch; nothing was written for it. */
       readonly duplicate: boolean;
+      /** See PersistedEvent.referencedBefore. */
+      readonly referencedBefore: boolean;
     }
   | {
       readonly eventId: string;
@@ -76,6 +79,7 @@ export interface ReceiveOptions {
 export function receiveEvents(ctx: RoomContext, w: WriteBatch, events: readonly IncomingEvent[], opts: ReceiveOptions = {}): EventOutcome[] {
   const headsNow = ctx.storage.rooms.getHeads(ctx.roomNid, w);
   const heads = new Heads(ctx, headsNow.extremities, headsNow.stateRoot);
+  const create = ctx.version.roomIdFromCreateEvent ? createEventOf(ctx, w) : undefined;
   const outcomes: EventOutcome[] = [];
 
   for (const { event: ev, pduJson } of events) {
@@ -88,6 +92,7 @@ export function receiveEvents(ctx: RoomContext, w: WriteBatch, events: readonly 
         nid: existing.nid,
         streamOrdering: existing.streamOrdering,
         duplicate: true,
+        referencedBefore: true,
       });
       continue;
     }
@@ -95,7 +100,7 @@ export function receiveEvents(ctx: RoomContext, w: WriteBatch, events: readonly 
     const stateBefore = stateBeforeEvent(ctx, ev, w);
 
     // 4. the event's own auth events
-    const check4 = checkAuthEvents(ctx, ev, w);
+    const check4 = checkAuthEvents(ctx, ev, w, create);
     if (check4.kind === "missing") {
       outcomes.push({ eventId: ev.eventId, status: "unplaced", reason: `missing auth events: ${check4.missing.join(", ")}` });
       continue;
@@ -139,7 +144,7 @@ export function receiveEvents(ctx: RoomContext, w: WriteBatch, events: readonly 
     if (outcome.status !== "accepted" && outcome.status !== "soft_failed") continue;
     if (outcome.status === "accepted") {
       const after = ctx.loader.recordByNid(outcome.nid, w)?.stateAfter ?? stateBefore;
-      heads.accept(w, ev, outcome.nid, after);
+      heads.accept(w, ev, outcome.nid, after, outcome.referencedBefore);
       if (ev.redacts !== undefined) applyRedaction(ctx, w, ev, outcome.nid, stateBefore);
       applyEarlierRedactions(ctx, w, ev, outcome.nid);
     }
@@ -178,5 +183,6 @@ function store(
     nid: persisted!.nid,
     streamOrdering: persisted!.streamOrdering,
     duplicate: false,
+    referencedBefore: persisted!.referencedBefore,
   };
 }

@@ -81,6 +81,18 @@ describe("authenticateRequest", () => {
     expect(keys.asked.at(-1)).toEqual({ serverName: ORIGIN, keyIds: [current.keyId], min: NOW });
   });
 
+  it("verifies large bodies from their bytes in the pool, and still catches tampering", async () => {
+    const uri = "/_matrix/federation/v1/send/big";
+    const content = { pdus: Array.from({ length: 40 }, (_, i) => ({ n: i, pad: "x".repeat(200) })) };
+    const parts = signed(current, "PUT", uri, content);
+    const bytes = Buffer.from(JSON.stringify(content));
+    expect(bytes.length).toBeGreaterThan(4096);
+    await expect(authenticateRequest(deps(), { ...parts, contentBytes: bytes })).resolves.toMatchObject({ origin: ORIGIN });
+    const tampered = Buffer.from(JSON.stringify({ ...content, pdus: content.pdus.slice(1) }));
+    const err = await rejection({ ...parts, contentBytes: tampered });
+    expect(err.errcode).toBe("M_UNAUTHORIZED");
+  });
+
   it("accepts a GET without content", async () => {
     await expect(authenticateRequest(deps(), signed(current, "GET", "/_matrix/federation/v1/version"))).resolves.toMatchObject({ origin: ORIGIN });
   });
@@ -166,7 +178,7 @@ describe("signedParts", () => {
 
   it("has content exactly when the request had a body", () => {
     const withBody = { ...base, headers: { authorization: "X" }, body: { a: 1 }, rawBody: Buffer.from('{"a":1}') } as HttpRequest;
-    expect(signedParts(withBody)).toEqual({ method: "PUT", uri: "/p?q=1", authorization: "X", content: { a: 1 } });
+    expect(signedParts(withBody)).toEqual({ method: "PUT", uri: "/p?q=1", authorization: "X", content: { a: 1 }, contentBytes: Buffer.from('{"a":1}') });
     // "object-or-empty" routes read an empty body as {}: it was not signed as content.
     const empty = { ...base, headers: {}, body: {}, rawBody: Buffer.alloc(0) } as HttpRequest;
     expect(signedParts(empty).content).toBeUndefined();
