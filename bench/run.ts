@@ -7,6 +7,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { setLogLevel } from "../src/log.js";
 import { Progress } from "./lib/progress.js";
 import { machineInfo, renderMarkdown, writeReport } from "./lib/report.js";
 import type { Scenario, ScenarioResult } from "./lib/types.js";
@@ -47,6 +48,8 @@ function usage(all: Scenario[]): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  // The remote doubles run in this process: their listeners' info lines would break up the report.
+  if (process.env.CONFLUX_LOG_LEVEL === undefined) setLogLevel("warn");
   if (args.help) {
     console.log(usage(scenarios));
     return;

@@ -45,6 +45,9 @@ import { registerDirectoryFederationRoutes } from "./directory/federation-routes
 import { registerDirectoryClientRoutes } from "./directory/client-routes.js";
 import { registerClientRoomRoutes } from "./client/rooms/routes.js";
 import { registerSyncRoutes } from "./client/sync/routes.js";
+import { registerAccountDataRoutes } from "./client/account-data/routes.js";
+import { registerPushRulesRoutes } from "./client/push-rules/routes.js";
+import { registerKeyChangeSources } from "./client/keys/changes.js";
 import { syncContextOf } from "./client/sync/context.js";
 import { eduServices } from "./edu/index.js";
 import { outboundOf } from "./outbound/queue/index.js";
@@ -79,6 +82,9 @@ export const CLIENT_ROUTES: readonly RouteRegistrar[] = [
   registerDirectoryClientRoutes,
   registerClientRoomRoutes,
   registerSyncRoutes,
+  registerAccountDataRoutes,
+  registerPushRulesRoutes,
+  registerKeyChangeSources,
 ];
 
 export interface Server {

@@ -56,6 +56,13 @@ export interface HttpResult {
   body: unknown;
 }
 
+export interface RawHttpResult {
+  status: number;
+  body: Buffer;
+  signMs: number;
+  roundTripMs: number;
+}
+
 export class RemoteHomeserver {
   private readonly agent: https.Agent;
 
@@ -99,8 +106,27 @@ export class RemoteHomeserver {
   }
 
   /** An X-Matrix-signed request to the server under test. */
-  request(method: string, uri: string, content?: JsonValue): Promise<HttpResult> {
+  async request(method: string, uri: string, content?: JsonValue): Promise<HttpResult> {
+    const raw = await this.requestRaw(method, uri, content);
+    const text = raw.body.toString("utf8");
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // leave as text
+    }
+    return { status: raw.status, body };
+  }
+
+  /**
+   * The same, with the body left as bytes and the client's own costs apart from the round
+   * trip: `signMs` (X-Matrix signing, before sending) and `roundTripMs` (request written →
+   * last response byte; parsing the body is the caller's).
+   */
+  requestRaw(method: string, uri: string, content?: JsonValue): Promise<RawHttpResult> {
+    const t0 = process.hrtime.bigint();
     const signed = signRequest({ method, uri, origin: this.id.serverName, destination: this.target.serverName }, this.key, content);
+    const t1 = process.hrtime.bigint();
     return new Promise((resolve, reject) => {
       const req = https.request(
         {
@@ -119,14 +145,13 @@ export class RemoteHomeserver {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let body: unknown = text;
-            try {
-              body = JSON.parse(text);
-            } catch {
-              // leave as text
-            }
-            resolve({ status: res.statusCode ?? 0, body });
+            const t2 = process.hrtime.bigint();
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks),
+              signMs: Number(t1 - t0) / 1e6,
+              roundTripMs: Number(t2 - t1) / 1e6,
+            });
           });
           res.on("error", reject);
         },

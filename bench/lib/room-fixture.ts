@@ -11,6 +11,7 @@ import { getRoomVersion, type RoomVersion } from "../../src/events/room-versions
 import type { RoomEvent } from "../../src/events/types.js";
 import type { LocalEventSpec } from "../../src/rooms/local/build-event.js";
 import { RoomService } from "../../src/rooms/room-service.js";
+import type { SigningKey } from "../../src/events/signing-json.js";
 import { Storage } from "../../src/storage/storage.js";
 import { randomKey, RemoteEventBuilder } from "./remote-events.js";
 
@@ -24,26 +25,53 @@ export interface BenchRooms {
   pool: CryptoPool;
   rooms: RoomService;
   remote: RemoteEventBuilder;
+  /** The local user who creates rooms (PL 100, or a v12 creator). */
+  creator: string;
+  /** The i-th remote member's user ID (on `remote.serverName`). */
+  memberId(i: number): string;
   close(): Promise<void>;
 }
 
-export function openBenchRooms(poolSize = 1): BenchRooms {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conflux-bench-rooms-"));
+export interface BenchRoomsOptions {
+  /** Crypto pool threads (local events are signed there). Default 1. */
+  poolSize?: number;
+  /** Database directory; default a new temp dir, removed on close. */
+  dbDir?: string;
+  /** The local server's name and key (a Conflux data dir's, when building rooms for a server process). */
+  serverName?: string;
+  key?: SigningKey;
+  /** The remote server whose users join; default `remote.bench` with a random key. */
+  remoteName?: string;
+  remoteKey?: SigningKey;
+}
+
+/**
+ * Rooms in a Storage of their own. With `dbDir` the database is kept on close, so a Conflux
+ * process started on that data dir (same server name and signing key) serves the rooms.
+ */
+export function openBenchRooms(poolSizeOrOptions: number | BenchRoomsOptions = 1): BenchRooms {
+  const o: BenchRoomsOptions = typeof poolSizeOrOptions === "number" ? { poolSize: poolSizeOrOptions } : poolSizeOrOptions;
+  const ownDir = o.dbDir === undefined;
+  const dir = o.dbDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "conflux-bench-rooms-"));
+  const serverName = o.serverName ?? LOCAL_SERVER;
   const storage = Storage.open(dir);
-  const pool = new CryptoPool({ size: poolSize, identity: { serverName: LOCAL_SERVER, key: randomKey("ed25519:bench") } });
-  const rooms = new RoomService({ storage, pool, serverName: LOCAL_SERVER });
-  const remote = new RemoteEventBuilder(REMOTE_SERVER, rooms);
+  const pool = new CryptoPool({ size: o.poolSize ?? 1, identity: { serverName, key: o.key ?? randomKey("ed25519:bench") } });
+  const rooms = new RoomService({ storage, pool, serverName });
+  const remote = new RemoteEventBuilder(o.remoteName ?? REMOTE_SERVER, rooms, o.remoteKey);
   return {
     dir,
     storage,
     pool,
     rooms,
     remote,
+    creator: `@alice:${serverName}`,
+    memberId: (i) => `@u${i}:${remote.serverName}`,
     async close() {
+      await rooms.drain();
       rooms.close();
       await pool.close();
       await storage.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -51,20 +79,21 @@ export function openBenchRooms(poolSize = 1): BenchRooms {
 /** A public room created locally, with the creator at PL 100 (v12: creator implicitly). */
 export async function createPublicRoom(b: BenchRooms, versionId = "12"): Promise<string> {
   const version: RoomVersion = getRoomVersion(versionId)!;
-  const users: Record<string, number> = version.creatorsHaveInfinitePower ? {} : { [CREATOR]: 100 };
+  const users: Record<string, number> = version.creatorsHaveInfinitePower ? {} : { [b.creator]: 100 };
   const { roomId } = await b.rooms.createRoom({
     version,
-    creator: CREATOR,
+    creator: b.creator,
     createContent: {},
     initialEvents: (): LocalEventSpec[] => [
-      { type: "m.room.member", stateKey: CREATOR, sender: CREATOR, content: { membership: "join" } },
-      { type: "m.room.power_levels", stateKey: "", sender: CREATOR, content: { users, state_default: 50, events_default: 0 } },
-      { type: "m.room.join_rules", stateKey: "", sender: CREATOR, content: { join_rule: "public" } },
+      { type: "m.room.member", stateKey: b.creator, sender: b.creator, content: { membership: "join" } },
+      { type: "m.room.power_levels", stateKey: "", sender: b.creator, content: { users, state_default: 50, events_default: 0 } },
+      { type: "m.room.join_rules", stateKey: "", sender: b.creator, content: { join_rule: "public" } },
     ],
   });
   return roomId;
 }
 
+/** The i-th member of a default `openBenchRooms()` (b.memberId for others). */
 export function remoteUser(i: number): string {
   return `@u${i}:${REMOTE_SERVER}`;
 }
@@ -103,8 +132,8 @@ export async function addMembers(b: BenchRooms, roomId: string, count: number, o
     const n = Math.min(chunk, count - from);
     const joins = buildChain(b, roomId, n, (i) => ({
       type: "m.room.member",
-      stateKey: remoteUser(from + i),
-      sender: remoteUser(from + i),
+      stateKey: b.memberId(from + i),
+      sender: b.memberId(from + i),
       content: { membership: "join" },
     }));
     const ok = await receiveAll(b, roomId, joins);

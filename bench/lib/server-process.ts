@@ -19,7 +19,10 @@ export interface ServerProcessOptions {
   clientPort: number;
   trustedCaPaths: string[];
   poolSize: number;
+  /** Write `--cpu-prof` profiles (main thread and every worker thread) here. */
   profileDir?: string;
+  /** Serve Prometheus metrics on this loopback port (`listeners.metrics`). */
+  metricsPort?: number;
   /** Extra config keys (deep values replace). */
   extra?: Record<string, unknown>;
 }
@@ -33,6 +36,7 @@ export class ServerProcess {
     readonly dir: string,
     readonly federationPort: number,
     readonly clientPort: number,
+    readonly metricsPort?: number,
   ) {
     this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
   }
@@ -44,7 +48,11 @@ export class ServerProcess {
       server_name: serverName,
       data_dir: o.dir,
       log_level: "warn",
-      listeners: { federation: { host: "127.0.0.1", port: o.federationPort }, client: { host: "127.0.0.1", port: o.clientPort } },
+      listeners: {
+        federation: { host: "127.0.0.1", port: o.federationPort },
+        client: { host: "127.0.0.1", port: o.clientPort },
+        ...(o.metricsPort !== undefined ? { metrics: { enabled: true, host: "127.0.0.1", port: o.metricsPort } } : {}),
+      },
       pool: { size: o.poolSize },
       registration: { open: true },
       federation: { trusted_ca_paths: o.trustedCaPaths },
@@ -57,7 +65,7 @@ export class ServerProcess {
     const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    const proc = new ServerProcess(child, serverName, o.dir, o.federationPort, o.clientPort);
+    const proc = new ServerProcess(child, serverName, o.dir, o.federationPort, o.clientPort, o.metricsPort);
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`server exited during start: ${stderr}`);
@@ -105,6 +113,17 @@ export class ServerProcess {
     const status = fs.readFileSync(`/proc/${this.child.pid}/status`, "utf8");
     const m = /VmHWM:\s+(\d+) kB/.exec(status);
     return m ? Number(m[1]) * 1024 : 0;
+  }
+
+  /** Current resident set size in bytes (VmRSS). */
+  rssBytes(): number {
+    const status = fs.readFileSync(`/proc/${this.child.pid}/status`, "utf8");
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) * 1024 : 0;
+  }
+
+  get metricsUrl(): string | undefined {
+    return this.metricsPort === undefined ? undefined : `http://127.0.0.1:${this.metricsPort}/metrics`;
   }
 
   async stop(): Promise<number | null> {

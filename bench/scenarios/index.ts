@@ -2,6 +2,8 @@
 import type { Scenario } from "../lib/types.js";
 import { cryptoScenario } from "./crypto.js";
 import { ingestScenario } from "./ingest.js";
+import { joinScenario } from "./join.js";
 import { roomsScenario } from "./rooms.js";
+import { stateResScenario } from "./state-res.js";
 
-export const scenarios: Scenario[] = [cryptoScenario, roomsScenario, ingestScenario];
+export const scenarios: Scenario[] = [cryptoScenario, roomsScenario, stateResScenario, ingestScenario, joinScenario];

@@ -25,6 +25,7 @@ import type { Scenario, ScenarioContext, ScenarioResult, Series } from "../lib/t
 import type { GeneratorPlan, GeneratorResult } from "../ingest/generator.js";
 import { makeSignedMessages, rawVerifyRate } from "./crypto.js";
 import { freePort } from "../lib/ports.js";
+import { collectServerProfiles, profileNotes, rawProfileDir } from "../lib/profiles.js";
 
 const GENERATOR_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "ingest", "generator.js");
 
@@ -85,13 +86,14 @@ export const ingestScenario: Scenario = {
     const maxRemotes = Math.max(...configs.map((c) => c.concurrency));
     const identities: RemoteIdentity[] = [];
     for (let i = 0; i < maxRemotes; i++) identities.push(createRemoteIdentity(path.join(work, `remote${i}`), await freePort()));
+    const profileDir = ctx.profile ? rawProfileDir(work, "ingest") : undefined;
     const server = await ServerProcess.start({
       dir: path.join(work, "server"),
       federationPort: await freePort(),
       clientPort: await freePort(),
       trustedCaPaths: identities.map((i) => i.certPath),
       poolSize: cores,
-      ...(ctx.profile ? { profileDir: ctx.outDir } : {}),
+      ...(profileDir ? { profileDir } : {}),
     });
     const rows: (string | number)[][] = [];
     const seriesByBatch = new Map<number, Series>();
@@ -148,6 +150,7 @@ export const ingestScenario: Scenario = {
       ctx.progress.update("stopping the server");
       await server.stop();
     }
+    const profiles = profileDir ? collectServerProfiles(profileDir, ctx.outDir, "ingest") : undefined;
 
     ctx.progress.update("checking every accepted event is stored");
     const storage = Storage.open(path.join(server.dir, "db"));
@@ -185,7 +188,6 @@ export const ingestScenario: Scenario = {
     );
     const generatorMax = nullRes.accepted / nullRes.seconds;
     fs.rmSync(work, { recursive: true, force: true });
-    const profiles = ctx.profile ? fs.readdirSync(ctx.outDir).filter((f) => f.endsWith(".cpuprofile")) : [];
     return {
       scenario: "ingest",
       summary: {
@@ -199,7 +201,7 @@ export const ingestScenario: Scenario = {
         generator_max_events_per_s: Math.round(generatorMax),
         server_peak_rss_mb: Math.round(peakRss / (1024 * 1024)),
         accepted_events_verified_stored: checked,
-        ...(profiles.length ? { profiles: profiles.join(", ") } : {}),
+        ...(profiles ? { profiles: profiles.files.map((f) => path.basename(f)).join(", ") } : {}),
       },
       tables: [
         {
@@ -212,7 +214,7 @@ export const ingestScenario: Scenario = {
       notes: [
         `Limit = ${cores} cores × ${Math.round(raw)} raw ed25519 verifies/s (single thread, this run). The generator runs on the same machine and competes for the same cores.`,
         `Generator ceiling against a null sink: ${Math.round(generatorMax)} events/s (${best.cfg.concurrency} servers, batch ${best.cfg.batch}).`,
-        ...(profiles.length ? [`CPU profiles of the server (main thread and pool workers) in ${ctx.outDir}: open them in Chrome DevTools (Performance tab, "Load profile") or https://www.speedscope.app.`] : []),
+        ...profileNotes(profiles),
       ],
     };
   },

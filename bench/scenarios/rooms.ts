@@ -4,33 +4,26 @@
  * - persist: events/s through the receipt pipeline (checks 4–7 + one durable write per batch of
  *   50) into one room, and into 100 rooms concurrently;
  * - state-res: resolution time for forks of a 10k-member room with 10, 100 and 1 000
- *   conflicted events (one branch: state changes by the creator; the other: members leaving
- *   and being kicked, so power events are among the conflicts);
+ *   conflicted events (bench/lib/state-res-forks.ts; the `state-res` scenario goes further);
  * - storage: bytes added per state event in rooms of 1k, 10k and 100k members (must stay flat:
  *   the state map shares structure, DESIGN.md);
  * - memory per idle actor.
  * The limit figure next to them is the raw LMDB put rate measured in the same run.
  */
 import v8 from "node:v8";
-import { getRoomVersion } from "../../src/events/room-versions.js";
 import type { RoomEvent } from "../../src/events/types.js";
-import { resolveRoots } from "../../src/rooms/state-view.js";
-import type { NodeId } from "../../src/storage/state-node.js";
 import { round3, secondsSince } from "../lib/stats.js";
 import {
   addMembers,
   buildChain,
   createPublicRoom,
-  CREATOR,
   openBenchRooms,
   receiveAll,
   remoteUser,
   storageBytes,
-  type BenchRooms,
 } from "../lib/room-fixture.js";
+import { forkTable, resolveForks } from "../lib/state-res-forks.js";
 import type { Scenario, ScenarioContext, ScenarioResult, Series, Table } from "../lib/types.js";
-
-const VERSION = getRoomVersion("12")!;
 
 async function persistOneRoom(ctx: ScenarioContext, n: number): Promise<number> {
   const b = openBenchRooms();
@@ -73,57 +66,16 @@ async function persistManyRooms(ctx: ScenarioContext, rooms: number, perRoom: nu
   }
 }
 
-/** Store a branch of events directly (state chained from `root`), leaving the heads alone. */
-async function storeBranch(b: BenchRooms, roomId: string, events: readonly RoomEvent[], root: NodeId): Promise<NodeId> {
-  const roomNid = b.rooms.context(roomId)!.roomNid;
-  return b.storage.write((w) => {
-    let r = root;
-    for (const event of events) {
-      const [p] = b.storage.persistEvents(w, roomNid, [{ event, status: "accepted", stateBefore: r }]);
-      r = p!.stateAfter ?? r;
-    }
-    return r;
-  });
-}
-
 async function stateRes(ctx: ScenarioContext, members: number, conflictSizes: number[]): Promise<Table> {
   const b = openBenchRooms();
-  const rows: (string | number)[][] = [];
   try {
     const roomId = await createPublicRoom(b);
     await addMembers(b, roomId, members, (d) => ctx.progress.update(`state-res: filling ${members}-member room`, d, members));
-    const room = b.rooms.context(roomId)!;
-    const base = b.storage.rooms.getHeads(room.roomNid);
-    let offset = 0;
-    for (const conflicted of conflictSizes) {
-      ctx.progress.update(`state-res: ${conflicted} conflicted events`);
-      const half = Math.max(1, Math.floor(conflicted / 2));
-      const kicks = Math.floor(half / 5);
-      // Branch A: the creator changes `half` state slots. Branch B: members leave or are kicked
-      // (kicks are power events). Every slot either branch touched is conflicted.
-      const branchA = buildChain(b, roomId, half, (i) => ({ type: "org.bench.state", stateKey: `k${offset + i}`, sender: CREATOR, content: { v: i } }));
-      const branchB = buildChain(b, roomId, half, (i) => {
-        const user = remoteUser(offset + i);
-        return i < kicks
-          ? { type: "m.room.member", stateKey: user, sender: CREATOR, content: { membership: "leave" } }
-          : { type: "m.room.member", stateKey: user, sender: user, content: { membership: "leave" } };
-      });
-      offset += half;
-      const rootA = await storeBranch(b, roomId, branchA, base.stateRoot);
-      const rootB = await storeBranch(b, roomId, branchB, base.stateRoot);
-      const times: number[] = [];
-      for (let rep = 0; rep < 3; rep++) {
-        const start = process.hrtime.bigint();
-        await b.storage.write((w) => resolveRoots(b.storage, b.rooms.loader, VERSION, [rootA, rootB], w));
-        times.push(secondsSince(start) * 1000);
-      }
-      const conflicts = b.storage.state.diffMany([rootA, rootB]).size;
-      rows.push([members, conflicts, round3(times[0]!), round3(Math.min(times[1]!, times[2]!))]);
-    }
+    const results = await resolveForks(b, roomId, members, conflictSizes, { onStep: (s) => ctx.progress.update(`state-res: ${s}`) });
+    return forkTable(results);
   } finally {
     await b.close();
   }
-  return { title: `State resolution, ${members}-member room (v12)`, columns: ["members", "conflicted slots", "first run ms", "warm ms"], rows };
 }
 
 async function storageGrowth(ctx: ScenarioContext, sizes: number[]): Promise<{ table: Table; series: Series }> {
@@ -211,7 +163,7 @@ export const roomsScenario: Scenario = {
         raw_lmdb_puts_per_s: Math.round(rawPuts),
         persist_one_room_events_per_s: Math.round(one),
         persist_100_rooms_events_per_s: Math.round(many),
-        [`state_res_${last[0]}_members_${last[1]}_conflicted_warm_ms`]: last[3]!,
+        [`state_res_${last[0]}_members_${last[1]}_conflicted_warm_ms`]: last[4]!,
         goal_state_res: "< 200 ms at 10k members / 1k conflicted",
         bytes_per_state_event: growth.table.rows.map((r) => `${r[0]}: ${r[1]}`).join(", "),
         memory_per_idle_actor_bytes: Math.round(perActor),

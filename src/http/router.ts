@@ -139,6 +139,18 @@ export class Router {
     return this;
   }
 
+  /** Every registered route (read-only; tests enumerate endpoints, docs list them). */
+  routes(): Route[] {
+    const out: Route[] = [];
+    const visit = (node: Node): void => {
+      if (node.routes) out.push(...node.routes.values());
+      if (node.statics) for (const next of node.statics.values()) visit(next);
+      if (node.param) visit(node.param);
+    };
+    visit(this.root);
+    return out;
+  }
+
   /**
    * Resolve `method` + raw `path` (no query string). Throws 400 M_INVALID_PARAM when a path
    * segment has malformed percent-encoding.

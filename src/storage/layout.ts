@@ -36,6 +36,7 @@ import { MEMBERSHIP_LAYOUT } from "./layouts/membership.js";
 import { OUTBOUND_LAYOUT } from "./layouts/outbound.js";
 import { CLIENT_LAYOUT } from "./layouts/client.js";
 import { SYNC_LAYOUT } from "./layouts/sync.js";
+import { ACCOUNT_DATA_LAYOUT } from "./layouts/account-data.js";
 
 // ---- stored value shapes (tuples; see the value docs below) -------------------------------
 
@@ -322,6 +323,7 @@ export const LAYOUT = {
   ...OUTBOUND_LAYOUT,
   ...CLIENT_LAYOUT,
   ...SYNC_LAYOUT,
+  ...ACCOUNT_DATA_LAYOUT,
 } as const;
 
 export type Layout = typeof LAYOUT;

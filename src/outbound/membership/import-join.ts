@@ -20,10 +20,10 @@ import type { RoomVersion } from "../../events/room-versions.js";
 import { stateKey, type RoomEvent, type StateKey } from "../../events/types.js";
 import { checkAuthRules } from "../../rooms/auth/check-auth.js";
 import { checkAuthEvents } from "../../rooms/pipeline/check-auth-events.js";
+import { persistOutliers } from "../../rooms/pipeline/persist-outliers.js";
 import { resolveRoots, StateView } from "../../rooms/state-view.js";
 import { EMPTY_ROOT } from "../../storage/state-map.js";
 import { InvalidRemoteResponse } from "./remote-errors.js";
-import { persistOutliers, sortByAuthEvents } from "./outliers.js";
 
 export interface JoinAnswer {
   /** The resident that answered (for errors). */
@@ -63,7 +63,7 @@ export function importJoin(app: App, a: JoinAnswer): Promise<ImportedJoin> {
       }
       const ctx = actor.context(w);
 
-      const outcomes = persistOutliers(ctx, w, sortByAuthEvents([...a.authChain, ...a.state]));
+      const { outcomes } = persistOutliers(ctx, w, [...a.authChain, ...a.state]);
       const changes = new Map<StateKey, number>();
       let droppedState = 0;
       for (const ev of a.state) {

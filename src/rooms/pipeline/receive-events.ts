@@ -146,7 +146,8 @@ export function receiveEvents(ctx: RoomContext, w: WriteBatch, events: readonly 
       const after = ctx.loader.recordByNid(outcome.nid, w)?.stateAfter ?? stateBefore;
       heads.accept(w, ev, outcome.nid, after, outcome.referencedBefore);
       if (ev.redacts !== undefined) applyRedaction(ctx, w, ev, outcome.nid, stateBefore);
-      applyEarlierRedactions(ctx, w, ev, outcome.nid);
+      // A redaction that came first interned this event's ID, so only then can one exist.
+      if (outcome.referencedBefore) applyEarlierRedactions(ctx, w, ev, outcome.nid);
     }
   }
 
