@@ -209,7 +209,7 @@ function describeFailure(value: unknown, strict: boolean, path: string): Canonic
  * disagrees with code point order only when a surrogate pair meets a character in
  * U+E000..U+FFFF, so the slower comparison runs only for keys holding surrogates.
  */
-function sortedKeys(obj: Record<string, unknown>): string[] {
+export function sortedKeys(obj: Record<string, unknown>): string[] {
   const keys = Object.keys(obj);
   if (keys.length < 2) return keys;
   keys.sort();

@@ -10,10 +10,10 @@
  * size (4 KiB: ~4.2 µs vs ~14.6 µs).
  */
 import { createHash } from "node:crypto";
-import { canonicalJsonBytes } from "./canonical-json.js";
+import { canonicalJson, canonicalJsonBytes, sortedKeys } from "./canonical-json.js";
 import { decodeBase64, encodeBase64, encodeBase64Url } from "./base64.js";
 import { domainOf, isValidEventId, isValidServerName } from "./ids.js";
-import { redactedEssentials, type EventJson } from "./redaction.js";
+import { redactedContent, redactedEssentials, redactionKeepsTopLevel, type EventJson } from "./redaction.js";
 import type { RoomVersion } from "./room-versions.js";
 import type { JsonObject } from "./types.js";
 
@@ -59,6 +59,59 @@ export function claimedContentHash(event: EventJson): Buffer | null {
  */
 export function referenceHashInput(event: EventJson, version: RoomVersion): Buffer {
   return canonicalJsonBytes(redactedEssentials(event, version), version.strictCanonicalJson);
+}
+
+export interface EventHashInputs {
+  /** Canonical redacted event without signatures: what is signed and reference-hashed. */
+  readonly reference: Buffer | Error;
+  /** Canonical event without unsigned/signatures/hashes: what the content hash covers. */
+  readonly content: Buffer | Error;
+}
+
+/**
+ * Both hash inputs at once. They share every top-level member except `content` (redacted in
+ * one, whole in the other) and `hashes` (only in the first), so each member is encoded once
+ * and the two texts are assembled from the pieces: on the receipt hot path this halves the
+ * canonical-JSON work per event. A member that cannot be encoded (strict JSON, v6+) fails
+ * only the form(s) that contain it.
+ */
+export function eventHashInputs(event: EventJson, version: RoomVersion): EventHashInputs {
+  const strict = version.strictCanonicalJson;
+  const keep = redactionKeepsTopLevel(version);
+  let reference = "{";
+  let content = "{";
+  let referenceError: Error | undefined;
+  let contentError: Error | undefined;
+  for (const key of sortedKeys(event)) {
+    if (key === "signatures" || key === "unsigned") continue;
+    const value = event[key];
+    if (value === undefined) continue;
+    const name = JSON.stringify(key);
+    const inReference = keep.has(key);
+    let encoded: string | undefined;
+    try {
+      encoded = canonicalJson(value, strict);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      if (key !== "hashes") contentError ??= err;
+      if (inReference && key !== "content") referenceError ??= err;
+    }
+    if (key !== "hashes" && encoded !== undefined) content += (content.length > 1 ? "," : "") + name + ":" + encoded;
+    if (!inReference) continue;
+    if (key === "content") {
+      try {
+        reference += (reference.length > 1 ? "," : "") + name + ":" + canonicalJson(redactedContent(event.type, value, version), strict);
+      } catch (e) {
+        referenceError ??= e instanceof Error ? e : new Error(String(e));
+      }
+    } else if (encoded !== undefined) {
+      reference += (reference.length > 1 ? "," : "") + name + ":" + encoded;
+    }
+  }
+  return {
+    reference: referenceError ?? Buffer.from(reference + "}", "utf8"),
+    content: contentError ?? Buffer.from(content + "}", "utf8"),
+  };
 }
 
 export function referenceHash(event: EventJson, version: RoomVersion): Buffer {

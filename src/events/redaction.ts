@@ -105,6 +105,16 @@ export function redactedEssentials(event: EventJson, version: RoomVersion): Json
   return redactInto(event, version.redaction, false);
 }
 
+/** Top-level keys the version's redaction keeps (besides these, everything is dropped). */
+export function redactionKeepsTopLevel(version: RoomVersion): ReadonlySet<string> {
+  return version.redaction === "v11" ? TOP_LEVEL_V11 : TOP_LEVEL_V1;
+}
+
+/** The redacted form of an event's `content`. */
+export function redactedContent(type: JsonValue | undefined, content: JsonValue, version: RoomVersion): JsonObject {
+  return redactContent(type, content, version.redaction);
+}
+
 function redactInto(event: EventJson, algorithm: RedactionAlgorithm, keepSignatures: boolean): JsonObject {
   const keep = algorithm === "v11" ? TOP_LEVEL_V11 : TOP_LEVEL_V1;
   const out: JsonObject = {};

@@ -15,7 +15,7 @@
  * `validUntilTs` at now+7 days when it builds a `ServerKey`.
  */
 import { decodeBase64, encodeBase64, encodeBase64Url } from "./base64.js";
-import { claimedContentHash, contentHash, isValidCarriedEventId, referenceHashInput, sha256 } from "./hashes.js";
+import { claimedContentHash, eventHashInputs, isValidCarriedEventId, sha256 } from "./hashes.js";
 import { domainOf, isValidServerName } from "./ids.js";
 import type { RoomVersion } from "./room-versions.js";
 import { ED25519, verifyDetached } from "./signing-json.js";
@@ -91,14 +91,14 @@ export function verifyEvent(pdu: Pdu, version: RoomVersion, keys: ServerKeyLooku
     failures: [],
   };
 
-  let message: Buffer;
-  try {
-    message = referenceHashInput(pdu, version);
-  } catch (e) {
+  // Both canonical forms from one pass over the event (see eventHashInputs).
+  const inputs = eventHashInputs(pdu, version);
+  if (inputs.reference instanceof Error) {
     // Strict canonical JSON (v6+) refuses floats / out-of-range integers: nothing verifies.
-    result.failures.push({ serverName: "", reason: `not encodable as canonical JSON: ${errorText(e)}` });
+    result.failures.push({ serverName: "", reason: `not encodable as canonical JSON: ${errorText(inputs.reference)}` });
     return result;
   }
+  const message = inputs.reference;
 
   if (version.eventIdFormat === "carried") {
     const id = pdu.event_id;
@@ -128,14 +128,10 @@ export function verifyEvent(pdu: Pdu, version: RoomVersion, keys: ServerKeyLooku
 
   if (ok) {
     const claimed = claimedContentHash(pdu);
-    try {
-      result.contentHashOk = claimed !== null && claimed.equals(contentHash(pdu, version));
-    } catch {
-      // v6+: a float / out-of-range integer outside the redacted form (e.g. in content) makes
-      // the full event unhashable. The format check drops such events first; here it is
-      // simply a hash failure.
-      result.contentHashOk = false;
-    }
+    // v6+: a float / out-of-range integer outside the redacted form (e.g. in content) makes
+    // the full event unhashable. The format check drops such events first; here it is simply
+    // a hash failure.
+    result.contentHashOk = claimed !== null && !(inputs.content instanceof Error) && claimed.equals(sha256(inputs.content));
   }
   return result;
 }

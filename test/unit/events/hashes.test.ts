@@ -164,3 +164,35 @@ describe("v12 room ID", () => {
     expect(() => roomIdForCreateEvent({ ...create, type: "m.room.message" }, v12)).toThrow(/m.room.create/);
   });
 });
+
+describe("eventHashInputs", () => {
+  it("builds exactly the two canonical forms the separate functions build, for every version", async () => {
+    const { eventHashInputs, contentHashInput, referenceHashInput } = await import("../../../src/events/hashes.js");
+    const { ROOM_VERSIONS } = await import("../../../src/events/room-versions.js");
+    const events = [
+      { type: "m.room.message", room_id: "!r:x", sender: "@a:x", origin_server_ts: 5, depth: 3, content: { body: "hi", "日": [1, { z: null, a: true }] }, prev_events: ["$p"], auth_events: ["$a"], hashes: { sha256: "abc" }, signatures: { x: { "ed25519:1": "sig" } }, unsigned: { age: 4 }, origin: "x", extra: "kept in content only" },
+      { type: "m.room.member", state_key: "@a:x", room_id: "!r:x", sender: "@a:x", origin_server_ts: 5, depth: 3, content: { membership: "join", displayname: "A", join_authorised_via_users_server: "@b:x" }, prev_events: [], auth_events: [], hashes: { sha256: "abc" }, membership: "join" },
+      { type: "m.room.create", state_key: "", sender: "@a:x", origin_server_ts: 5, depth: 1, content: { creator: "@a:x", room_version: "11", extra: 1 }, prev_events: [], auth_events: [], hashes: { sha256: "abc" } },
+    ];
+    for (const version of ROOM_VERSIONS.values()) {
+      for (const ev of events) {
+        const both = eventHashInputs(ev as never, version);
+        expect(both.reference).toEqual(referenceHashInput(ev as never, version));
+        expect(both.content).toEqual(contentHashInput(ev as never, version));
+      }
+    }
+  });
+
+  it("fails only the form that holds an unencodable value (strict JSON, v6+)", async () => {
+    const { eventHashInputs } = await import("../../../src/events/hashes.js");
+    const { getRoomVersion } = await import("../../../src/events/room-versions.js");
+    const ev = { type: "m.room.message", sender: "@a:x", content: { n: 1.5 }, hashes: { sha256: "x" }, depth: 1, prev_events: [], auth_events: [] };
+    const r = eventHashInputs(ev as never, getRoomVersion("10")!);
+    expect(r.reference).toBeInstanceOf(Buffer);
+    expect(r.content).toBeInstanceOf(Error);
+    const bad = { ...ev, depth: 1.5 };
+    const r2 = eventHashInputs(bad as never, getRoomVersion("10")!);
+    expect(r2.reference).toBeInstanceOf(Error);
+    expect(r2.content).toBeInstanceOf(Error);
+  });
+});
