@@ -23,20 +23,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/**
- * The SDK's sync loop will not start before `GET /pushrules/` succeeds, and Conflux has no
- * push-rules module yet. Until it does, the clients that run the sync loop answer that one
- * request themselves with an empty rule set; every other request goes to the server.
- * (Remove this once /pushrules is served.)
- */
-const fetchWithoutPushRules: typeof fetch = (input, init) => {
-  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-  if (/\/_matrix\/client\/v3\/pushrules\/?(\?|$)/.test(url)) {
-    return Promise.resolve(new Response(JSON.stringify({ global: { override: [], content: [], room: [], sender: [], underride: [] } }), { status: 200, headers: { "content-type": "application/json" } }));
-  }
-  return fetch(input, init);
-};
-
 /** Register with the SDK: the first request is answered 401 with a UIA session, the second completes the dummy stage. */
 async function registerWithSdk(username: string, password: string): Promise<MatrixClient> {
   const anon = createClient({ baseUrl: server.clientUrl });
@@ -51,7 +37,7 @@ async function registerWithSdk(username: string, password: string): Promise<Matr
   }
   const res = await anon.registerRequest({ username, password, auth: { type: "m.login.dummy", session } });
   expect(res.user_id).toBe(`@${username}:${server.serverName}`);
-  const client = createClient({ baseUrl: server.clientUrl, accessToken: res.access_token!, userId: res.user_id, deviceId: res.device_id!, fetchFn: fetchWithoutPushRules });
+  const client = createClient({ baseUrl: server.clientUrl, accessToken: res.access_token!, userId: res.user_id, deviceId: res.device_id! });
   clients.push(client);
   return client;
 }

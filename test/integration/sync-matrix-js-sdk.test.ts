@@ -3,15 +3,16 @@
  * incremental syncs, timeline events, typing, read receipts, presence and to-device messages,
  * as a real client sees them.
  *
- * The server has no push rules endpoint yet; the SDK will not start syncing without one, so the
- * client's fetch answers GET /pushrules/ itself with an empty rule set (every other request
- * goes to the server).
+ * The SDK will not start its sync loop before GET /pushrules/ succeeds: it gets the server's
+ * real rules.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ClientEvent,
   createClient,
   EventType,
+  PushRuleActionName,
+  PushRuleKind,
   RoomEvent,
   RoomMemberEvent,
   SyncState,
@@ -28,18 +29,8 @@ let aliceClient: MatrixClient;
 let bobClient: MatrixClient;
 let roomId: string;
 
-const PUSH_RULES = /\/_matrix\/client\/v3\/pushrules\/?(\?|$)/;
-
-const fetchWithPushRules: typeof fetch = (input, init) => {
-  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-  if (PUSH_RULES.test(url) && (init?.method ?? "GET") === "GET") {
-    return Promise.resolve(new Response(JSON.stringify({ global: {} }), { status: 200, headers: { "Content-Type": "application/json" } }));
-  }
-  return fetch(input, init);
-};
-
 async function startClient(user: User): Promise<MatrixClient> {
-  const client = createClient({ baseUrl: fx.server.clientUrl, accessToken: user.token, userId: user.userId, deviceId: user.deviceId, fetchFn: fetchWithPushRules });
+  const client = createClient({ baseUrl: fx.server.clientUrl, accessToken: user.token, userId: user.userId, deviceId: user.deviceId });
   const prepared = new Promise<void>((resolve, reject) => {
     client.on(ClientEvent.Sync, (state: SyncState) => {
       if (state === SyncState.Prepared) resolve();
@@ -135,5 +126,37 @@ describe("matrix-js-sdk sync loop", () => {
     );
     await aliceClient.sendToDevice("org.example.ping", new Map([[bob.userId, new Map([[bob.deviceId, { n: 1 }]])]]));
     expect((await got).getContent()).toEqual({ n: 1 });
+  });
+
+  it("push rules, account data and tags: the server's rules at start, changes through the sync loop", async () => {
+    // The SDK started with the server's GET /pushrules/.
+    expect(aliceClient.pushRules?.global.override?.[0]?.rule_id).toBe(".m.rule.master");
+
+    const rulesChanged = next<void>((done) =>
+      aliceClient.on(ClientEvent.AccountData, (ev) => {
+        if (ev.getType() === EventType.PushRules && ev.getContent().global?.content?.[0]?.rule_id === "sdk-cake") done();
+      }),
+    );
+    await aliceClient.addPushRule("global", PushRuleKind.ContentSpecific, "sdk-cake", { pattern: "cake", actions: [PushRuleActionName.Notify] });
+    await rulesChanged;
+    expect(aliceClient.pushRules?.global.content?.map((r) => r.rule_id)).toEqual(["sdk-cake", ".m.rule.contains_user_name"]);
+
+    const direct = next<MatrixEvent>((done) =>
+      aliceClient.on(ClientEvent.AccountData, (ev) => {
+        if (ev.getType() === EventType.Direct) done(ev);
+      }),
+    );
+    await aliceClient.setAccountData(EventType.Direct, { [bob.userId]: [roomId] });
+    expect((await direct).getContent()).toEqual({ [bob.userId]: [roomId] });
+
+    const room = aliceClient.getRoom(roomId)!;
+    const tagged = next<void>((done) =>
+      room.on(RoomEvent.Tags, () => {
+        if (room.tags["m.favourite"] !== undefined) done();
+      }),
+    );
+    await aliceClient.setRoomTag(roomId, "m.favourite", { order: 0.5 });
+    await tagged;
+    expect(room.tags).toEqual({ "m.favourite": { order: 0.5 } });
   });
 });
