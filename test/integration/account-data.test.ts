@@ -203,6 +203,13 @@ describe("invite blocking (m.invite_permission_config)", () => {
 
     await fx.ok(bob, globalPath(bob, "m.invite_permission_config"), { method: "PUT", body: {} });
     await fx.ok(alice, `/rooms/${enc(room)}/invite`, { body: { user_id: bob.userId } });
+    expect((await fx.sync(bob)).rooms?.invite?.[room]).toBeDefined();
+
+    // Invites already held MUST NOT be served over /sync while blocking is on; they come back after.
+    await fx.ok(bob, globalPath(bob, "m.invite_permission_config"), { method: "PUT", body: { default_action: "block" } });
+    expect((await fx.sync(bob)).rooms?.invite?.[room]).toBeUndefined();
+    await fx.ok(bob, globalPath(bob, "m.invite_permission_config"), { method: "PUT", body: {} });
+    expect((await fx.sync(bob)).rooms?.invite?.[room]).toBeDefined();
   });
 });
 

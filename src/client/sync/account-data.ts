@@ -1,9 +1,9 @@
 /**
  * Account data as /sync sees it (client-server-api "Client Config": global `account_data` and
- * each room's `account_data`). The store belongs to the client-rooms API
- * (src/storage/layouts/client.ts); it plugs in here with `setAccountDataSource(app, source)`,
- * and /sync, the sync notifier and `/read_markers` (`m.fully_read`) use it through this
- * interface. Until one is installed, account data sections are empty.
+ * each room's `account_data`). The store is src/client/account-data/store.ts (its sub-databases
+ * in src/storage/layouts/account-data.ts); it plugs in here with `setAccountDataSource(app,
+ * source)`, and /sync, the sync notifier and `/read_markers` (`m.fully_read`) use it through
+ * this interface. Until one is installed, account data sections are empty.
  */
 import type { App } from "../../app.js";
 import type { JsonObject } from "../../events/types.js";

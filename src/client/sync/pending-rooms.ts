@@ -15,6 +15,7 @@
  */
 import type { JsonObject } from "../../events/types.js";
 import type { PendingKind, PendingMembership } from "../../rooms/membership/membership-store.js";
+import { invitePermissions } from "../../rooms/membership/invite-permission.js";
 import { toStrippedState } from "../../rooms/membership/stripped-state.js";
 import { roomAllowed } from "../format/room-event-filter.js";
 import type { SyncRun } from "./run.js";
@@ -62,6 +63,9 @@ function current(run: SyncRun, kind: PendingKind, roomId: string): PendingMember
 
 function add(run: SyncRun, out: PendingSections, p: PendingMembership): void {
   if (!roomAllowed(run.filter.room, p.roomId)) return;
+  // modules/invite_permission.md: invites to a user who blocks them MUST NOT be served over
+  // /sync (they are kept, and come back if the user stops blocking).
+  if (p.kind === "invite" && invitePermissions(run.storage).isBlocked(run.userId)) return;
   const own = toStrippedState(p.event);
   const events = p.strippedState.filter((e) => !(e.type === own.type && e.state_key === own.state_key));
   events.push(own);
