@@ -12,7 +12,7 @@
  */
 import v8 from "node:v8";
 import type { RoomEvent } from "../../src/events/types.js";
-import { round3, secondsSince } from "../lib/stats.js";
+import { secondsSince } from "../lib/stats.js";
 import {
   addMembers,
   buildChain,
