@@ -30,10 +30,27 @@ export function connectWakeSources(ctx: SyncContext): void {
     }
   };
 
+  // Commits wake their waiters on the next turn, not inside the commit's continuation: the
+  // request that caused the commit (a client send, a /send transaction) is answered first,
+  // instead of queueing behind every /sync it wakes (1 000 waiters × their response builds).
+  const rooms = new Set<string>();
+  const users = new Set<string>();
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    for (const roomId of rooms) notifier.wakeRoom(roomId);
+    for (const userId of users) notifier.wakeUser(userId);
+    rooms.clear();
+    users.clear();
+  };
   app.rooms.onCommitted((room, infos) => {
-    notifier.wakeRoom(room.roomId);
+    rooms.add(room.roomId);
     for (const info of infos) {
-      if (info.event.type === MEMBER && info.event.stateKey !== undefined) notifier.wakeUser(info.event.stateKey);
+      if (info.event.type === MEMBER && info.event.stateKey !== undefined) users.add(info.event.stateKey);
+    }
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
     }
   });
 
