@@ -17,6 +17,8 @@ import type { ReadView } from "../storage/write-batch.js";
 export class EventLoader {
   /** Statuses that can no longer change (everything but "outlier"), by nid. */
   private readonly statuses: ByteCache<number, EventStatus>;
+  /** authOrder by nid: fixed when an event is first stored (see persist-events.ts). */
+  private readonly authOrders: ByteCache<number, number>;
   /** Parsed events by nid; count-bounded (every entry weighs 1). */
   private readonly cache: ByteCache<number, RoomEvent>;
   private readonly versions = new Map<number, RoomVersion>();
@@ -27,6 +29,16 @@ export class EventLoader {
   ) {
     this.cache = new ByteCache(maxCached);
     this.statuses = new ByteCache(maxCached * 4);
+    this.authOrders = new ByteCache(maxCached * 4);
+  }
+
+  /** The event's authOrder (undefined when not held); never changes once stored, so cached. */
+  authOrderOf(nid: number, view?: ReadView): number | undefined {
+    const hit = this.authOrders.get(nid);
+    if (hit !== undefined) return hit;
+    const order = this.storage.events.getEventByNid(nid, view)?.authOrder;
+    if (order !== undefined) this.authOrders.set(nid, order, 1);
+    return order;
   }
 
   /**

@@ -35,11 +35,18 @@ export class StateView implements AuthStateLookup {
 }
 
 /** The provider state resolution reads events through. */
-export function stateResProvider(loader: EventLoader, view?: ReadView): StateResProvider {
+export function stateResProvider(loader: EventLoader, storage: Storage, view?: ReadView): StateResProvider {
+  const nid = (id: string) => storage.events.nidOf(id, view);
   return {
     getEvent: (id) => loader.byId(id, view),
-    isRejected: (id) => loader.record(id, view)?.status === "rejected",
-    authOrder: (id) => loader.record(id, view)?.authOrder ?? 0,
+    isRejected: (id) => {
+      const n = nid(id);
+      return n !== undefined && loader.statusOf(n, view) === "rejected";
+    },
+    authOrder: (id) => {
+      const n = nid(id);
+      return (n === undefined ? undefined : loader.authOrderOf(n, view)) ?? 0;
+    },
   };
 }
 
@@ -83,9 +90,16 @@ export function resolveRoots(
             if (id !== undefined) yield id;
           }
         },
+        eventIdsWithAuthOrderAtLeast: function* (floor: number) {
+          for (const [key, nid] of storage.state.entries(base, w)) {
+            if (conflicted.has(key) || (loader.authOrderOf(nid, w) ?? -1) < floor) continue;
+            const id = storage.events.eventIdOf(nid, w);
+            if (id !== undefined) yield id;
+          }
+        },
       },
     },
-    stateResProvider(loader, w),
+    stateResProvider(loader, storage, w),
   );
   // Final state = unconflicted ∪ resolved; relative to `base`, only slots that were conflicted
   // or that resolution added (an auth-difference event in a slot no state set had) change.

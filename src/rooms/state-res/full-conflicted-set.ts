@@ -108,7 +108,8 @@ function dropReachableFromUnconflicted(
 
   const seen = new Set<string>();
   const stack: string[] = [];
-  for (const id of unconflicted.eventIds()) {
+  const starts = unconflicted.eventIdsWithAuthOrderAtLeast?.(floor) ?? unconflicted.eventIds();
+  for (const id of starts) {
     if (!seen.has(id) && graph.authOrderOnce(id) >= floor && graph.has(id)) {
       seen.add(id);
       stack.push(id);

@@ -37,6 +37,12 @@ export interface UnconflictedState {
   get(key: StateKey): string | undefined;
   /** Every event ID of the unconflicted state map, in any order. */
   eventIds(): Iterable<string>;
+  /**
+   * Optional fast path: the unconflicted events whose authOrder is at least `floor` (the
+   * auth-difference walk only ever starts from those). A storage-backed caller can answer it
+   * without turning every one of a big room's members into an event ID.
+   */
+  eventIdsWithAuthOrderAtLeast?(floor: number): Iterable<string>;
 }
 
 export interface ConflictedStateInput {
