@@ -50,6 +50,7 @@ export class EventRecord {
   readonly streamOrdering: number | undefined;
   /** The nid of the redaction applied to this event, if any. */
   readonly redactedBy: number | undefined;
+  private bytes: Buffer | undefined;
   private json: string | undefined;
   private parsed: Pdu | undefined;
 
@@ -71,14 +72,22 @@ export class EventRecord {
     this.redactedBy = stored[9] ?? undefined;
   }
 
-  /** The PDU as JSON text, ready to splice into federation responses (read on first use). */
-  get pduJson(): string {
-    if (this.json === undefined) {
-      const text = this.view.read("eventJson", this.nid);
-      if (text === undefined) throw new Error(`storage: event nid ${this.nid} has no stored PDU`);
-      this.json = text;
+  /**
+   * The PDU as UTF-8 JSON bytes, exactly as stored (read on first use): big federation answers
+   * (send_join state, backfill) concatenate these without ever making JavaScript strings.
+   */
+  get pduBytes(): Buffer {
+    if (this.bytes === undefined) {
+      const bytes = this.view.read("eventJson", this.nid);
+      if (bytes === undefined) throw new Error(`storage: event nid ${this.nid} has no stored PDU`);
+      this.bytes = bytes;
     }
-    return this.json;
+    return this.bytes;
+  }
+
+  /** The PDU as JSON text. */
+  get pduJson(): string {
+    return (this.json ??= this.pduBytes.toString("utf8"));
   }
 
   get pdu(): Pdu {
@@ -186,12 +195,12 @@ export class EventStore {
     const next = stored.slice() as StoredEvent;
     next[9] = redactedBy;
     w.put("events", nid, next);
-    w.put("eventJson", nid, typeof redactedPdu === "string" ? redactedPdu : JSON.stringify(redactedPdu));
+    w.put("eventJson", nid, Buffer.from(typeof redactedPdu === "string" ? redactedPdu : JSON.stringify(redactedPdu), "utf8"));
   }
 
   /** @internal persist-events.ts writes records through here; `pduJson` only when it changes. */
   putRecord(w: WriteBatch, nid: number, stored: StoredEvent, pduJson: string | undefined): void {
     w.put("events", nid, stored);
-    if (pduJson !== undefined) w.put("eventJson", nid, pduJson);
+    if (pduJson !== undefined) w.put("eventJson", nid, Buffer.from(pduJson, "utf8"));
   }
 }

@@ -142,12 +142,12 @@ const CORE_LAYOUT = {
     writer: "room actor (persistEvents, markRedacted)",
     why: "the event's status, place and the state roots before/after it, cheap to decode",
   }),
-  eventJson: db<number, string>({
+  eventJson: db<number, Buffer>({
     name: "event_json",
-    encoding: "msgpack",
+    encoding: "binary",
     readInWrite: true,
     key: "event nid",
-    value: "the PDU as JSON text: the federation form as received, or its redacted copy",
+    value: "the PDU as UTF-8 JSON bytes: the federation form as received, or its redacted copy",
     writer: "room actor (persistEvents, markRedacted)",
     why: "served verbatim over federation; parsed only when a rule needs the content",
   }),
@@ -332,4 +332,4 @@ export type KeyOf<N extends DbName> = Layout[N] extends DbSpec<infer K, unknown>
 export type ValueOf<N extends DbName> = Layout[N] extends DbSpec<Key, infer V> ? V : never;
 
 /** Bumped when an on-disk format changes incompatibly; checked at open. */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
