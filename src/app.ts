@@ -21,16 +21,8 @@ export interface BoundPorts {
   client: number;
 }
 
-export interface App {
-  readonly config: Config;
-  /** `config.server_name`, the name we sign as and that appears in our IDs. */
-  readonly serverName: string;
-  /** The active signing key (`verify_keys`, request and event signatures). */
-  readonly signingKey: SigningKey;
-  /** Retired keys, published as `old_verify_keys` (key ID → public key + expiry). */
-  readonly oldVerifyKeys: Readonly<Record<string, OldVerifyKey>>;
-  readonly log: Logger;
-  readonly ports: Readonly<BoundPorts>;
+/** The services `startServer` builds before the `App` exists. */
+export interface AppServices {
   /** LMDB: events, rooms, state, keys, … (src/storage/). */
   readonly storage: Storage;
   /** Hashing, signing, verification and password hashing off the main thread. */
@@ -45,14 +37,16 @@ export interface App {
   readonly metrics: Metrics;
 }
 
-/** The services `startServer` builds before the `App` exists. */
-export interface AppServices {
-  readonly storage: Storage;
-  readonly pool: CryptoPool;
-  readonly rooms: RoomService;
-  readonly federation: FederationClient;
-  readonly keyRing: KeyRing;
-  readonly metrics: Metrics;
+export interface App extends AppServices {
+  readonly config: Config;
+  /** `config.server_name`, the name we sign as and that appears in our IDs. */
+  readonly serverName: string;
+  /** The active signing key (`verify_keys`, request and event signatures). */
+  readonly signingKey: SigningKey;
+  /** Retired keys, published as `old_verify_keys` (key ID → public key + expiry). */
+  readonly oldVerifyKeys: Readonly<Record<string, OldVerifyKey>>;
+  readonly log: Logger;
+  readonly ports: Readonly<BoundPorts>;
 }
 
 /**

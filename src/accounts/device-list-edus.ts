@@ -16,7 +16,7 @@ import type { JsonObject } from "../events/types.js";
 import type { RoomStore } from "../storage/rooms.js";
 import type { Accounts } from "./accounts.js";
 import type { DeviceListChange } from "./device-lists.js";
-import { crossSigningKey } from "./e2e/query-keys.js";
+import { putPublicCrossSigningKeys } from "./e2e/query-keys.js";
 
 export interface Edu {
   readonly edu_type: string;
@@ -47,10 +47,7 @@ function deviceListUpdate(accounts: Accounts, change: DeviceListChange, deviceId
 
 function signingKeyUpdate(accounts: Accounts, userId: string): Edu {
   const content: JsonObject = { user_id: userId };
-  const master = crossSigningKey(accounts, userId, "master", undefined);
-  if (master) content.master_key = master;
-  const selfSigning = crossSigningKey(accounts, userId, "self_signing", undefined);
-  if (selfSigning) content.self_signing_key = selfSigning;
+  putPublicCrossSigningKeys(accounts, userId, content);
   return { edu_type: "m.signing_key_update", content };
 }
 

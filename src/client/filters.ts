@@ -23,6 +23,7 @@ import {
   type EventFilter,
   type RoomEventFilter,
 } from "./format/room-event-filter.js";
+import { isJsonObject, requireJsonObject } from "../json.js";
 
 /** Default `timeline.limit` (the spec leaves it to servers; 10 is what clients expect). */
 export const DEFAULT_TIMELINE_LIMIT = 10;
@@ -57,8 +58,8 @@ export interface SyncRoomFilter {
 
 /** Validate a Filter object (400 M_BAD_JSON naming the bad field) and compile it. */
 export function compileSyncFilter(value: unknown): SyncFilter {
-  const def = asObject(value, "filter");
-  const room = def.room === undefined ? {} : asObject(def.room, "filter.room");
+  const def = requireJsonObject(value, "filter");
+  const room = def.room === undefined ? {} : requireJsonObject(def.room, "filter.room");
   const eventFormat = def.event_format ?? "client";
   if (eventFormat !== "client" && eventFormat !== "federation") throw Errors.badJson("filter.event_format must be 'client' or 'federation'");
   const fields = stringList(def.event_fields, "filter.event_fields");
@@ -120,7 +121,7 @@ export function projectEventFields(event: JsonObject, paths: readonly (readonly 
   for (const path of paths) {
     let src: JsonValue | undefined = event;
     for (const key of path) {
-      src = isObject(src) && Object.hasOwn(src, key) ? src[key] : undefined;
+      src = isJsonObject(src) && Object.hasOwn(src, key) ? src[key] : undefined;
       if (src === undefined) break;
     }
     if (src === undefined) continue;
@@ -128,7 +129,7 @@ export function projectEventFields(event: JsonObject, paths: readonly (readonly 
     for (let i = 0; i < path.length - 1; i++) {
       const key = path[i]!;
       const child = dst[key];
-      dst = isObject(child) ? child : (dst[key] = {});
+      dst = isJsonObject(child) ? child : (dst[key] = {});
     }
     dst[path[path.length - 1]!] = src;
   }
@@ -139,17 +140,9 @@ function sub(value: unknown, where: string): RoomEventFilter {
   return value === undefined ? EMPTY_ROOM_EVENT_FILTER : parseRoomEventFilter(value, where);
 }
 
-function asObject(value: unknown, where: string): JsonObject {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw Errors.badJson(`${where} must be a JSON object`);
-  return value as JsonObject;
-}
-
 function stringList(value: unknown, where: string): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || !value.every((s) => typeof s === "string")) throw Errors.badJson(`${where} must be an array of strings`);
   return value as string[];
 }
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}

@@ -18,6 +18,7 @@ import type { App } from "../app.js";
 import { Errors } from "../errors.js";
 import type { JsonObject } from "../events/types.js";
 import { json, type ClientAuth, type Handler } from "../http/request.js";
+import { isJsonObject } from "../json.js";
 import { boolParam, intParam } from "../federation/events/query-params.js";
 import { withQuery } from "../outbound/federation-client.js";
 import { childStatesOf, type HierarchyRoom } from "./federation-hierarchy.js";
@@ -184,7 +185,7 @@ function parseRemoteRoom(v: unknown, expectedId?: string): HierarchyRoom | undef
 }
 
 function asObject(v: unknown): JsonObject | undefined {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as JsonObject) : undefined;
+  return isJsonObject(v) ? v : undefined;
 }
 
 function walksOf(app: App): Map<string, Walk> {

@@ -13,6 +13,7 @@ import { domainOf } from "../events/ids.js";
 import type { JsonObject } from "../events/types.js";
 import type { Logger } from "../log.js";
 import type { CrossSigningKeys, RemoteDevice, RemoteDeviceLists } from "./device-lists.js";
+import { isJsonObject } from "../json.js";
 
 /** The part of the federation client a resync needs. */
 export interface DeviceListTransport {
@@ -90,16 +91,16 @@ export function parseUserDevices(
   body: unknown,
   userId: string,
 ): { streamId: number | undefined; devices: RemoteDevice[]; keys: CrossSigningKeys } | undefined {
-  if (!isObject(body) || body.user_id !== userId) return undefined;
+  if (!isJsonObject(body) || body.user_id !== userId) return undefined;
   const streamId = Number.isSafeInteger(body.stream_id) ? (body.stream_id as number) : undefined;
   if (!Array.isArray(body.devices)) return undefined;
   const devices: RemoteDevice[] = [];
   for (const d of body.devices) {
-    if (!isObject(d) || typeof d.device_id !== "string") continue;
+    if (!isJsonObject(d) || typeof d.device_id !== "string") continue;
     devices.push({
       deviceId: d.device_id,
       ...(typeof d.device_display_name === "string" ? { displayName: d.device_display_name } : {}),
-      ...(isObject(d.keys) ? { keys: d.keys } : {}),
+      ...(isJsonObject(d.keys) ? { keys: d.keys } : {}),
     });
   }
   const keys: CrossSigningKeys = {
@@ -112,15 +113,12 @@ export function parseUserDevices(
 /** A cross_signing_key.yaml object for `userId` with `usage` including `usage`. */
 export function crossSigningKeyOf(v: unknown, userId: string, usage: string): v is JsonObject {
   return (
-    isObject(v) &&
+    isJsonObject(v) &&
     v.user_id === userId &&
     Array.isArray(v.usage) &&
     v.usage.includes(usage) &&
-    isObject(v.keys) &&
+    isJsonObject(v.keys) &&
     Object.values(v.keys).every((k) => typeof k === "string")
   );
 }
 
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}

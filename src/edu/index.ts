@@ -50,7 +50,7 @@ export type { EduChange, EduChangeListener, EduStreamName } from "./notifier.js"
 export { EduNotifier } from "./notifier.js";
 export { TypingStore, DEFAULT_TYPING_TIMEOUT_MS, type TypingChange } from "./typing.js";
 export { ReceiptStore, receiptEventContent, type ReceiptEntry, type ReceiptUpdate } from "./receipts.js";
-export { PresenceStore, isPresenceState, type PresenceEntry, type PresenceState, type PresenceUpdate } from "./presence.js";
+export { PresenceStore, isPresenceState, presenceContent, type PresenceEntry, type PresenceState, type PresenceUpdate } from "./presence.js";
 export { RemoteDeviceLists, type CrossSigningKeys, type DeviceListUpdate, type RemoteDevice } from "./device-lists.js";
 export { DeviceListResyncer } from "./device-list-resync.js";
 export { ToDeviceInbox, type Delivery, type InboxMessage, type ToDeviceMessage } from "./to-device.js";

@@ -7,6 +7,7 @@
  * but moves `lastActiveTs` by less than `LAST_ACTIVE_GRANULARITY_MS` is not a change (remote
  * servers repeat presence while a user stays active; waking every /sync for that is waste).
  */
+import type { JsonObject } from "../events/types.js";
 import type { PresenceState } from "./presence-state.js";
 import type { StoredPresence } from "../storage/layouts/ephemeral.js";
 import type { Storage } from "../storage/storage.js";
@@ -35,6 +36,20 @@ export interface PresenceEntry {
   readonly lastActiveTs: number;
   readonly currentlyActive: boolean;
   readonly updatedAt: number;
+}
+
+/**
+ * The presence fields clients get as `m.presence` content and other servers in an m.presence
+ * EDU push (which adds `user_id`): `last_active_ago` is counted from `now`.
+ */
+export function presenceContent(e: PresenceEntry, now: number): JsonObject {
+  const content: JsonObject = {
+    presence: e.presence,
+    last_active_ago: Math.max(0, now - e.lastActiveTs),
+    currently_active: e.currentlyActive,
+  };
+  if (e.statusMsg !== undefined) content.status_msg = e.statusMsg;
+  return content;
 }
 
 export class PresenceStore {

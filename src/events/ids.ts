@@ -131,6 +131,21 @@ export function isValidEventId(id: string): boolean {
   return id.startsWith("$") && id.length >= 2 && byteLength(id) <= MAX_ID_BYTES && !id.includes("\u0000");
 }
 
+/**
+ * v12 (rooms/v12.md, appendices "Room IDs"): a room's ID is its create event's ID with the `!`
+ * sigil instead of `$` (both are the URL-safe unpadded base64 of the create event's reference
+ * hash), so each names the other. Only meaningful where the room version says
+ * `roomIdFromCreateEvent`.
+ */
+export function roomIdOfCreateEvent(createEventId: string): string {
+  return `!${createEventId.slice(1)}`;
+}
+
+/** The inverse of `roomIdOfCreateEvent`: the create event's ID of a v12 room. */
+export function createEventIdOfRoom(roomId: string): string {
+  return `$${roomId.slice(1)}`;
+}
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function hasLoneSurrogate(s: string): boolean {

@@ -11,6 +11,7 @@ import type { HttpResponse as UwsResponse } from "uWebSockets.js";
 import { Errors } from "../errors.js";
 import type { BodyMode } from "./request.js";
 import { ABORTED, type Exchange } from "./respond.js";
+import { requireJsonObject } from "../json.js";
 
 export const EMPTY_BODY: Buffer = Buffer.alloc(0);
 
@@ -87,9 +88,9 @@ export function parseBody(raw: Buffer, mode: BodyMode): unknown {
       return parseJson(raw);
     case "object-or-empty":
       if (raw.length === 0) return {};
-      return requireObject(parseJson(raw));
+      return requireJsonObject(parseJson(raw), "Request body");
     case "object":
-      return requireObject(parseJson(raw));
+      return requireJsonObject(parseJson(raw), "Request body");
   }
 }
 
@@ -102,11 +103,4 @@ function parseJson(raw: Buffer): unknown {
   } catch {
     throw Errors.notJson("Request body is not valid JSON");
   }
-}
-
-function requireObject(value: unknown): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw Errors.badJson("Request body must be a JSON object");
-  }
-  return value as Record<string, unknown>;
 }

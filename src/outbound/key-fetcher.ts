@@ -43,6 +43,7 @@ import {
   withOriginSignaturesOnly,
   type KeyResponse,
 } from "./key-response.js";
+import { isJsonObject } from "../json.js";
 
 /** The storage the ring needs (`Storage` satisfies it). */
 export interface KeyCacheStorage {
@@ -368,7 +369,7 @@ export class KeyRing {
       { timeoutMs: this.timeoutMs, maxResponseBytes: NOTARY_MAX_BYTES },
     );
     const fetchedAt = this.now();
-    const list = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>).server_keys : undefined;
+    const list = isJsonObject(body) ? body.server_keys : undefined;
     if (!Array.isArray(list)) throw new Error("notary answer has no server_keys array");
     const candidates: KeyResponse[] = [];
     for (const item of list) {
@@ -462,6 +463,6 @@ function covers(running: readonly Waiter[], w: Waiter): boolean {
 }
 
 function mentionsKey(response: JsonObject, keyId: string): boolean {
-  const has = (v: JsonValue | undefined): boolean => typeof v === "object" && v !== null && !Array.isArray(v) && keyId in v;
+  const has = (v: JsonValue | undefined): boolean => isJsonObject(v) && keyId in v;
   return has(response.verify_keys) || has(response.old_verify_keys);
 }

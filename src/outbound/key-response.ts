@@ -17,6 +17,7 @@
 import { decodeBase64 } from "../events/base64.js";
 import type { ServerKey } from "../events/verify-event.js";
 import type { JsonObject, JsonValue } from "../events/types.js";
+import { isJsonObject } from "../json.js";
 
 export const MAX_KEY_VALIDITY_MS = 7 * 24 * 3_600_000;
 
@@ -35,25 +36,25 @@ export interface KeyResponse {
 export type KeyResponseCheck = { ok: true; response: KeyResponse } | { ok: false; reason: string };
 
 export function parseKeyResponse(value: unknown, expectedServer: string): KeyResponseCheck {
-  if (!isObject(value)) return { ok: false, reason: "not a JSON object" };
+  if (!isJsonObject(value)) return { ok: false, reason: "not a JSON object" };
   if (value.server_name !== expectedServer) return { ok: false, reason: `server_name is not ${expectedServer}` };
   const validUntil = value.valid_until_ts;
   if (typeof validUntil !== "number" || !Number.isSafeInteger(validUntil)) return { ok: false, reason: "valid_until_ts is not an integer" };
-  if (!isObject(value.signatures)) return { ok: false, reason: "signatures missing" };
-  if (!isObject(value.verify_keys)) return { ok: false, reason: "verify_keys missing" };
+  if (!isJsonObject(value.signatures)) return { ok: false, reason: "signatures missing" };
+  if (!isJsonObject(value.verify_keys)) return { ok: false, reason: "verify_keys missing" };
 
   const verifyKeys = new Map<string, Uint8Array>();
   for (const [keyId, entry] of Object.entries(value.verify_keys)) {
-    const key = ED25519_KEY_ID.test(keyId) && isObject(entry) ? publicKey(entry.key) : undefined;
+    const key = ED25519_KEY_ID.test(keyId) && isJsonObject(entry) ? publicKey(entry.key) : undefined;
     if (key) verifyKeys.set(keyId, key);
   }
   if (verifyKeys.size === 0) return { ok: false, reason: "no usable ed25519 key in verify_keys" };
 
   const oldVerifyKeys = new Map<string, { key: Uint8Array; expiredTs: number }>();
   if (value.old_verify_keys !== undefined) {
-    if (!isObject(value.old_verify_keys)) return { ok: false, reason: "old_verify_keys is not an object" };
+    if (!isJsonObject(value.old_verify_keys)) return { ok: false, reason: "old_verify_keys is not an object" };
     for (const [keyId, entry] of Object.entries(value.old_verify_keys)) {
-      if (!ED25519_KEY_ID.test(keyId) || !isObject(entry) || verifyKeys.has(keyId)) continue;
+      if (!ED25519_KEY_ID.test(keyId) || !isJsonObject(entry) || verifyKeys.has(keyId)) continue;
       const key = publicKey(entry.key);
       const expiredTs = entry.expired_ts;
       if (key && typeof expiredTs === "number" && Number.isSafeInteger(expiredTs)) oldVerifyKeys.set(keyId, { key, expiredTs });
@@ -79,8 +80,8 @@ export function verifyKeyRecord(r: KeyResponse): Record<string, Uint8Array> {
 
 /** The response with only the origin's signatures (a notary adds its own to this). */
 export function withOriginSignaturesOnly(json: JsonObject, serverName: string): JsonObject {
-  const sigs = isObject(json.signatures) ? json.signatures[serverName] : undefined;
-  return { ...json, signatures: isObject(sigs) ? { [serverName]: sigs } : {} };
+  const sigs = isJsonObject(json.signatures) ? json.signatures[serverName] : undefined;
+  return { ...json, signatures: isJsonObject(sigs) ? { [serverName]: sigs } : {} };
 }
 
 function publicKey(value: JsonValue | undefined): Uint8Array | undefined {
@@ -89,6 +90,3 @@ function publicKey(value: JsonValue | undefined): Uint8Array | undefined {
   return bytes && bytes.length === 32 ? bytes : undefined;
 }
 
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}

@@ -7,6 +7,7 @@
 import crypto from "node:crypto";
 import type { CryptoPool } from "../crypto/pool.js";
 import { toRoomEvent } from "../events/event.js";
+import { roomIdOfCreateEvent } from "../events/ids.js";
 import type { RoomVersion } from "../events/room-versions.js";
 import type { JsonObject, Pdu } from "../events/types.js";
 import type { Storage } from "../storage/storage.js";
@@ -146,7 +147,7 @@ export class RoomService {
     if (version.eventIdFormat === "carried") template.event_id = newCarriedEventId(this.serverName);
     const [signed] = await this.deps.pool.signEvents([template], [version.id]);
     const createId = signed!.eventId;
-    roomId ??= `!${createId.slice(1)}`;
+    roomId ??= roomIdOfCreateEvent(createId);
     const id = roomId;
     const actor = this.actor(id);
     return actor.exclusive(async () => {

@@ -4,47 +4,13 @@
  * before the join through backfill on /messages, messages both ways, remote invites accepted
  * (join through the inviter's server) and rejected (leave handshake), and a remote kick.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSelfSignedCertificate } from "../../src/crypto/tls-cert.js";
-import { outboundOf } from "../../src/outbound/queue/index.js";
 import { membershipStore } from "../../src/rooms/membership/membership-store.js";
-import { freePort, startTestServer, type TestServer } from "../helpers/server.js";
-import { tempDir, type TempDir } from "../helpers/temp.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTwoServers, type TwoServers } from "../helpers/two-servers.js";
 import { CLIENT_TEST_OVERRIDES, ClientApi, waitFor, type ClientEvent, type MessagesPage, type Session } from "./client-rooms-fixture.js";
 
-interface Node {
-  port: number;
-  dir: TempDir;
-  certPath: string;
-  server?: TestServer;
-  api?: ClientApi;
-}
-
-async function prepare(prefix: string): Promise<Node> {
-  const port = await freePort();
-  const dir = tempDir(prefix);
-  const cert = generateSelfSignedCertificate(`127.0.0.1:${port}`);
-  const certPath = join(dir.path, "tls.crt");
-  writeFileSync(certPath, cert.certificatePem);
-  writeFileSync(join(dir.path, "tls.key"), cert.privateKeyPem, { mode: 0o600 });
-  return { port, dir, certPath };
-}
-
-async function start(node: Node, peer: Node): Promise<ClientApi> {
-  node.server = await startTestServer({
-    dir: node.dir,
-    federationPort: node.port,
-    overrides: { ...CLIENT_TEST_OVERRIDES, federation: { trusted_ca_paths: [peer.certPath] } } as typeof CLIENT_TEST_OVERRIDES,
-  });
-  outboundOf(node.server.server.app).sender.setOptions({ baseRetryMs: 100, maxRetryMs: 500 });
-  node.api = new ClientApi(node.server.clientUrl);
-  return node.api;
-}
-
-let a: Node;
-let b: Node;
+let servers: TwoServers<TestServer>;
 let apiA: ClientApi;
 let apiB: ClientApi;
 let alice: Session;
@@ -52,19 +18,19 @@ let bob: Session;
 let carol: Session;
 
 beforeAll(async () => {
-  a = await prepare("conflux-cr-a-");
-  b = await prepare("conflux-cr-b-");
-  apiA = await start(a, b);
-  apiB = await start(b, a);
+  servers = await startTwoServers({
+    prefix: "conflux-cr-",
+    launch: (o) => startTestServer({ ...o, overrides: { ...CLIENT_TEST_OVERRIDES, ...o.overrides } }),
+    appOf: (s) => s.server.app,
+  });
+  apiA = new ClientApi(servers.a.running.clientUrl);
+  apiB = new ClientApi(servers.b.running.clientUrl);
   alice = await apiA.register("alice");
   bob = await apiB.register("bob");
   carol = await apiB.register("carol");
 });
 afterAll(async () => {
-  await b?.server?.stop();
-  await a?.server?.stop();
-  b?.dir.cleanup();
-  a?.dir.cleanup();
+  await servers?.stop();
 });
 
 async function memberOn(api: ClientApi, s: Session, roomId: string, userId: string): Promise<string | undefined> {
@@ -92,7 +58,7 @@ describe("client rooms over federation", () => {
     roomId = await apiA.createRoom(alice, { preset: "public_chat", room_alias_name: "fed", room_version: "11", name: "Federated" });
     for (let i = 0; i < 5; i++) history.push(await apiA.text(alice, roomId, `h${i}`));
 
-    const alias = `#fed:${a.server!.serverName}`;
+    const alias = `#fed:${servers.a.serverName}`;
     const joined = await apiB.ok<{ room_id: string }>(`/join/${encodeURIComponent(alias)}`, { token: bob.access_token, body: {} });
     expect(joined.room_id).toBe(roomId);
     expect((await apiB.ok<{ joined_rooms: string[] }>("/joined_rooms", { token: bob.access_token })).joined_rooms).toContain(roomId);
@@ -104,7 +70,7 @@ describe("client rooms over federation", () => {
     expect(seen[seen.length - 1]!.type).toBe("m.room.create");
     expect(new Set(ids).size).toBe(ids.length);
     // Backfilled history is numbered newest first: stream order matches time order.
-    const orderings = history.map((id) => b.server!.server.app.storage.events.getEvent(id)!.streamOrdering!);
+    const orderings = history.map((id) => servers.b.app.storage.events.getEvent(id)!.streamOrdering!);
     expect(orderings.every((o) => o < 0)).toBe(true);
     expect([...orderings].sort((x, y) => x - y)).toEqual(orderings);
   });
@@ -122,18 +88,18 @@ describe("client rooms over federation", () => {
     const room = await apiA.createRoom(alice, { room_version: "10", name: "Private" });
     await apiA.ok(apiA.room(room, "/invite"), { token: alice.access_token, body: { user_id: carol.user_id } });
     expect(await memberOn(apiA, alice, room, carol.user_id)).toBe("invite");
-    await waitFor("B to hold Carol's invite", () => membershipStore(b.server!.server.app.storage).invite(carol.user_id, room) !== undefined);
+    await waitFor("B to hold Carol's invite", () => membershipStore(servers.b.app.storage).invite(carol.user_id, room) !== undefined);
     await apiB.ok(apiB.room(room, "/join"), { token: carol.access_token, body: {} });
     expect(await memberOn(apiA, alice, room, carol.user_id)).toBe("join");
-    await waitFor("B to drop Carol's invite", () => membershipStore(b.server!.server.app.storage).invite(carol.user_id, room) === undefined);
+    await waitFor("B to drop Carol's invite", () => membershipStore(servers.b.app.storage).invite(carol.user_id, room) === undefined);
     expect(await memberOn(apiB, carol, room, carol.user_id)).toBe("join");
   });
 
   it("a remote invite: rejected through the leave handshake", async () => {
     const room = await apiA.createRoom(alice, { room_version: "11", invite: [carol.user_id] });
-    await waitFor("B to hold Carol's invite", () => membershipStore(b.server!.server.app.storage).invite(carol.user_id, room) !== undefined);
+    await waitFor("B to hold Carol's invite", () => membershipStore(servers.b.app.storage).invite(carol.user_id, room) !== undefined);
     await apiB.ok(apiB.room(room, "/leave"), { token: carol.access_token, body: { reason: "no thanks" } });
-    await waitFor("B to drop Carol's invite", () => membershipStore(b.server!.server.app.storage).invite(carol.user_id, room) === undefined);
+    await waitFor("B to drop Carol's invite", () => membershipStore(servers.b.app.storage).invite(carol.user_id, room) === undefined);
     await waitFor("A to see the rejection", async () => (await memberOn(apiA, alice, room, carol.user_id)) === "leave");
   });
 

@@ -114,13 +114,7 @@ export interface MessagesPage {
 }
 
 /** Poll until `cond` holds (federation is asynchronous); no timing assertion, just a ceiling. */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 45_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor } from "../helpers/wait.js";
 
 export interface ServerWithUsers {
   readonly server: TestServer;

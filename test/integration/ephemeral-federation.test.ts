@@ -3,41 +3,13 @@
  * self-signed certificate): typing, receipts, presence, to-device messages and device-list
  * updates travel as EDUs through the outbound queues and wake the other server's /sync.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSelfSignedCertificate } from "../../src/crypto/tls-cert.js";
 import { accountsOf } from "../../src/accounts/of-app.js";
 import { eduServices } from "../../src/edu/index.js";
 import type { JsonObject } from "../../src/events/types.js";
 import { joinRemoteRoom } from "../../src/outbound/membership/index.js";
-import { outboundOf } from "../../src/outbound/queue/index.js";
-import { freePort } from "../helpers/server.js";
-import { tempDir, type TempDir } from "../helpers/temp.js";
+import { startTwoServers, type TwoServers } from "../helpers/two-servers.js";
 import { SyncFixture, type SyncBody, type User } from "./sync-fixture.js";
-
-interface Node {
-  port: number;
-  dir: TempDir;
-  certPath: string;
-  fx?: SyncFixture;
-}
-
-async function prepare(prefix: string): Promise<Node> {
-  const port = await freePort();
-  const dir = tempDir(prefix);
-  const cert = generateSelfSignedCertificate(`127.0.0.1:${port}`);
-  const certPath = join(dir.path, "tls.crt");
-  writeFileSync(certPath, cert.certificatePem);
-  writeFileSync(join(dir.path, "tls.key"), cert.privateKeyPem, { mode: 0o600 });
-  return { port, dir, certPath };
-}
-
-async function start(node: Node, peer: Node): Promise<SyncFixture> {
-  node.fx = await SyncFixture.start({ dir: node.dir, federationPort: node.port, overrides: { federation: { trusted_ca_paths: [peer.certPath] } } });
-  outboundOf(node.fx.app).sender.setOptions({ baseRetryMs: 100, maxRetryMs: 500 });
-  return node.fx;
-}
 
 /** Long-poll until `pick` finds what it wants in a response (each sync wakes on news). */
 async function syncUntil<T>(fx: SyncFixture, user: User, since: string, pick: (res: SyncBody) => T | undefined): Promise<T> {
@@ -51,8 +23,7 @@ async function syncUntil<T>(fx: SyncFixture, user: User, since: string, pick: (r
   throw new Error("never arrived");
 }
 
-let a: Node;
-let b: Node;
+let servers: TwoServers<SyncFixture>;
 let A: SyncFixture;
 let B: SyncFixture;
 let alice: User;
@@ -60,10 +31,9 @@ let bob: User;
 let roomId: string;
 
 beforeAll(async () => {
-  a = await prepare("conflux-eph-a-");
-  b = await prepare("conflux-eph-b-");
-  A = await start(a, b);
-  B = await start(b, a);
+  servers = await startTwoServers({ prefix: "conflux-eph-", launch: (o) => SyncFixture.start(o), appOf: (fx) => fx.app });
+  A = servers.a.running;
+  B = servers.b.running;
   alice = await A.user("alice");
   bob = await B.user("bob");
   roomId = await A.createRoom(alice, { name: "Across", encrypted: true });
@@ -71,10 +41,7 @@ beforeAll(async () => {
   await joinRemoteRoom(B.app, { roomId, servers: [A.app.serverName], userId: bob.userId });
 });
 afterAll(async () => {
-  await a?.fx?.stop();
-  await b?.fx?.stop();
-  a?.dir.cleanup();
-  b?.dir.cleanup();
+  await servers?.stop();
 });
 
 function ephemeralOf(res: SyncBody, type: string): JsonObject | undefined {

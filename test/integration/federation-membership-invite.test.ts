@@ -16,6 +16,7 @@ import type { JsonObject, JsonValue, Pdu } from "../../src/events/types.js";
 import { invitePermissions } from "../../src/rooms/membership/invite-permission.js";
 import { membershipStore } from "../../src/rooms/membership/membership-store.js";
 import type { FakeRemote } from "../helpers/fake-remote.js";
+import { waitFor } from "../helpers/wait.js";
 import { createRoom, enc, expectError, expectVerified, joinRoom, membershipOf, startEnv, versionOf, type Env } from "./federation-membership-fixture.js";
 
 let env: Env;
@@ -266,10 +267,10 @@ describe("invites for rooms Conflux is in", () => {
     const off = store.onChange((x) => changes.push(`${x.kind}:${x.removed ? "-" : "+"}`));
     try {
       await env.app.rooms.send(roomId, { type: "m.room.member", stateKey: frank, sender: env.alice, content: { membership: "invite" } });
-      await waitFor(() => store.invite(frank, roomId) !== undefined);
+      await waitFor("the invite to be recorded", () => store.invite(frank, roomId) !== undefined);
       expect(store.invitesOf(frank).map((i) => i.roomId)).toEqual([roomId]);
       await env.app.rooms.send(roomId, { type: "m.room.member", stateKey: frank, sender: frank, content: { membership: "join" } });
-      await waitFor(() => store.invite(frank, roomId) === undefined);
+      await waitFor("the join to end the invite", () => store.invite(frank, roomId) === undefined);
       expect(changes).toEqual(["invite:+", "invite:-"]);
     } finally {
       off();
@@ -350,8 +351,3 @@ describe("exchange_third_party_invite", () => {
     expectError(res, 403, "M_FORBIDDEN");
   });
 });
-
-async function waitFor(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(cond()).toBe(true);
-}

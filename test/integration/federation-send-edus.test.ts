@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eduServices, type EduServices } from "../../src/edu/index.js";
 import type { JsonObject, JsonValue } from "../../src/events/types.js";
-import { SendFixture, until } from "./federation-send-fixture.js";
+import { waitFor } from "../helpers/wait.js";
+import { SendFixture } from "./federation-send-fixture.js";
 
 type Results = { pdus: Record<string, { error?: string }> };
 
@@ -130,7 +131,7 @@ describe("PUT /send/{txnId}: EDUs and server ACLs", () => {
     const before = edu.deviceLists.position;
     // We never held bob's list: the first update applies, and a resync is started.
     await fx.send([], [update("PHONE", 3, [])]);
-    await until(() => edu.deviceLists.state(fx.bob)?.stale === false, "the resync");
+    await waitFor("the resync", () => edu.deviceLists.state(fx.bob)?.stale === false);
     expect(edu.deviceLists.devices(fx.bob).map((d) => d.deviceId)).toEqual(["DESK"]);
     expect(edu.deviceLists.crossSigningKeys(fx.bob).master).toMatchObject({ usage: ["master"] });
     expect(edu.deviceLists.since(before).changes.map((c) => c.userId)).toContain(fx.bob);
@@ -144,8 +145,8 @@ describe("PUT /send/{txnId}: EDUs and server ACLs", () => {
     userDevices = { user_id: fx.bob, stream_id: 9, devices: [{ device_id: "ONLY", keys: {} }] };
     const resyncs = fx.remote.received.filter((r) => r.path.includes("/user/devices/")).length;
     await fx.send([], [update("WATCH", 9, [8])]);
-    await until(() => fx.remote.received.filter((r) => r.path.includes("/user/devices/")).length > resyncs, "the second resync");
-    await until(() => edu.deviceLists.state(fx.bob)?.stale === false, "the second resync to be stored");
+    await waitFor("the second resync", () => fx.remote.received.filter((r) => r.path.includes("/user/devices/")).length > resyncs);
+    await waitFor("the second resync to be stored", () => edu.deviceLists.state(fx.bob)?.stale === false);
     expect(edu.deviceLists.devices(fx.bob).map((d) => d.deviceId)).toEqual(["ONLY"]);
   });
 

@@ -175,15 +175,6 @@ export class SendFixture {
   }
 }
 
-/** Resolves once `pred` holds, checking every few milliseconds (no timing is asserted). */
-export async function until(pred: () => boolean, what: string, maxMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!pred()) {
-    if (Date.now() - start > maxMs) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** A promise with its resolve function, to hold a FakeRemote answer until the test says so. */
 export function gate(): { promise: Promise<void>; open(): void } {
   let open!: () => void;

@@ -3,7 +3,8 @@ import type { JsonObject, JsonValue, Pdu } from "../../src/events/types.js";
 import { Errors } from "../../src/errors.js";
 import type { HttpRequest } from "../../src/http/request.js";
 import { TransactionService } from "../../src/federation/send/transaction-service.js";
-import { gate, SendFixture, until, type BuiltEvent } from "./federation-send-fixture.js";
+import { waitFor } from "../helpers/wait.js";
+import { gate, SendFixture, type BuiltEvent } from "./federation-send-fixture.js";
 
 type Results = { pdus: Record<string, { error?: string }> };
 type Handler = (req: HttpRequest) => unknown;
@@ -282,7 +283,7 @@ describe.each(["12", "10"])("PUT /send/{txnId}: PDUs, room version %s", (roomVer
     const txnId = fx.nextTxnId();
     const a = service.handle(fx.remote.serverName, txnId, body);
     const b = service.handle(fx.remote.serverName, txnId, body);
-    await until(() => gmeCalls > 0, "get_missing_events");
+    await waitFor("get_missing_events", () => gmeCalls > 0);
     g.open();
     const [ra, rb] = await Promise.all([a, b]);
     expect(ra).toEqual({ pdus: { [ev.eventId]: {} } });
@@ -300,7 +301,7 @@ describe.each(["12", "10"])("PUT /send/{txnId}: PDUs, room version %s", (roomVer
       return { events: [lost.pdu] };
     };
     const slow = fx.send([ev.pdu]);
-    await until(() => calls("/get_missing_events/").length > seen, "the first transaction to be in flight");
+    await waitFor("the first transaction to be in flight", () => calls("/get_missing_events/").length > seen);
     const second = await fx.send([fx.message("second").pdu]);
     expect(second.status).toBe(429);
     expect(second.json()).toMatchObject({ errcode: "M_LIMIT_EXCEEDED" });

@@ -19,14 +19,8 @@ import type { LocalEventSpec } from "../../src/rooms/local/build-event.js";
 import { membershipStore } from "../../src/rooms/membership/membership-store.js";
 import { conflux, FakeRemote } from "../helpers/fake-remote.js";
 import type { TestServer } from "../helpers/server.js";
+import { waitFor } from "../helpers/wait.js";
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const slot = (type: string, sk: string): string => `${type}\u0000${sk}`;
 

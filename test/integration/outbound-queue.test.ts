@@ -13,6 +13,7 @@ import { outboundOf, queueEdu } from "../../src/outbound/queue/index.js";
 import { conflux, FakeRemote } from "../helpers/fake-remote.js";
 import type { TestServer } from "../helpers/server.js";
 import { tempDir, type TempDir } from "../helpers/temp.js";
+import { waitFor } from "../helpers/wait.js";
 
 const V = getRoomVersion("11")!;
 
@@ -23,13 +24,6 @@ interface SentTxn {
   ok: boolean;
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A public room of ours with one member on the remote, joined straight through the actor. */
 async function roomWithRemoteMember(app: App, remote: FakeRemote): Promise<string> {

@@ -5,49 +5,15 @@
  * sending and comes back on the same data directory and port (B catches up, nothing is lost),
  * and B's user leaves.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
-import { generateSelfSignedCertificate } from "../../src/crypto/tls-cert.js";
 import { getRoomVersion } from "../../src/events/room-versions.js";
 import { joinRemoteRoom, leaveRemoteRoom } from "../../src/outbound/membership/index.js";
 import { outboundOf } from "../../src/outbound/queue/index.js";
 import type { LocalEventSpec } from "../../src/rooms/local/build-event.js";
-import { freePort, startTestServer, type TestServer } from "../helpers/server.js";
-import { tempDir, type TempDir } from "../helpers/temp.js";
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 45_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-interface Node {
-  port: number;
-  dir: TempDir;
-  certPath: string;
-  server?: TestServer;
-}
-
-async function prepare(prefix: string): Promise<Node> {
-  const port = await freePort();
-  const dir = tempDir(prefix);
-  const cert = generateSelfSignedCertificate(`127.0.0.1:${port}`);
-  const certPath = join(dir.path, "tls.crt");
-  writeFileSync(certPath, cert.certificatePem);
-  writeFileSync(join(dir.path, "tls.key"), cert.privateKeyPem, { mode: 0o600 });
-  return { port, dir, certPath };
-}
-
-async function start(node: Node, peer: Node): Promise<App> {
-  node.server = await startTestServer({ dir: node.dir, federationPort: node.port, overrides: { federation: { trusted_ca_paths: [peer.certPath] } } });
-  // Retry a peer that went away quickly, and treat a short outage as one (catch-up path).
-  outboundOf(node.server.server.app).sender.setOptions({ baseRetryMs: 100, maxRetryMs: 500, outageAfterFailures: 2 });
-  return node.server.server.app;
-}
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTwoServers, type TwoServers } from "../helpers/two-servers.js";
+import { waitFor } from "../helpers/wait.js";
 
 function status(app: App, eventId: string): string | undefined {
   return app.storage.events.getEvent(eventId)?.status;
@@ -59,8 +25,7 @@ function membership(app: App, roomId: string, userId: string): string | undefine
 }
 
 describe("two Conflux servers", () => {
-  let a: Node;
-  let b: Node;
+  let servers: TwoServers<TestServer>;
   let appA: App;
   let appB: App;
   let roomId: string;
@@ -68,10 +33,10 @@ describe("two Conflux servers", () => {
   let bob: string;
 
   beforeAll(async () => {
-    a = await prepare("conflux-two-a-");
-    b = await prepare("conflux-two-b-");
-    appA = await start(a, b);
-    appB = await start(b, a);
+    // A short outage counts as one here, so the catch-up path is what brings A up to date.
+    servers = await startTwoServers({ prefix: "conflux-two-", launch: startTestServer, appOf: (s) => s.server.app, sender: { outageAfterFailures: 2 } });
+    appA = servers.a.app;
+    appB = servers.b.app;
     alice = `@alice:${appA.serverName}`;
     bob = `@bob:${appB.serverName}`;
     ({ roomId } = await appA.rooms.createRoom({
@@ -88,10 +53,7 @@ describe("two Conflux servers", () => {
     }));
   });
   afterAll(async () => {
-    await a?.server?.stop();
-    await b?.server?.stop();
-    a?.dir.cleanup();
-    b?.dir.cleanup();
+    await servers?.stop();
   });
 
   it("B's user joins A's room through the join handshake", async () => {
@@ -114,14 +76,14 @@ describe("two Conflux servers", () => {
   });
 
   it("B catches A up after A was down, nothing lost", async () => {
-    await a.server!.stop();
+    await servers.a.stop();
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
       ids.push((await appB.rooms.send(roomId, { type: "m.room.message", sender: bob, content: { msgtype: "m.text", body: `while A was down ${i}` } })).eventId);
       // Let B notice A is gone between sends, so the later ones go out as catch-up.
       await new Promise((r) => setTimeout(r, 150));
     }
-    appA = await start(a, b);
+    appA = (await servers.a.start()).server.app;
     outboundOf(appB).sender.retryNow(appA.serverName);
     await waitFor("A to hold every message B sent meanwhile", () => ids.every((id) => status(appA, id) === "accepted"));
     await waitFor("B's queue for A to drain", () => outboundOf(appB).sender.isIdle(appA.serverName));

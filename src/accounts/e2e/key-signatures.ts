@@ -11,6 +11,7 @@ import type { JsonObject } from "../../events/types.js";
 import { prefixRange } from "../../storage/keys.js";
 import type { Store } from "../../storage/store.js";
 import type { WriteBatch } from "../../storage/write-batch.js";
+import { isJsonObject } from "../../json.js";
 
 export class KeySignatureStore {
   constructor(private readonly store: Store) {}
@@ -52,9 +53,9 @@ export class KeySignatureStore {
 
 function cloneSignatures(value: unknown): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return out;
-  for (const [user, sigs] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof sigs === "object" && sigs !== null && !Array.isArray(sigs)) out[user] = { ...(sigs as Record<string, string>) };
+  if (!isJsonObject(value)) return out;
+  for (const [user, sigs] of Object.entries(value)) {
+    if (isJsonObject(sigs)) out[user] = { ...(sigs as Record<string, string>) };
   }
   return out;
 }

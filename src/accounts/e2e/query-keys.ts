@@ -13,6 +13,7 @@
  * optional there.
  */
 import type { JsonObject } from "../../events/types.js";
+import { isJsonObject } from "../../json.js";
 import type { Accounts } from "../accounts.js";
 import { crossSigningPublicKey, type CrossSigningUsage } from "./cross-signing-keys.js";
 
@@ -61,6 +62,17 @@ export function queryLocalKeys(accounts: Accounts, request: ReadonlyMap<string, 
   return result;
 }
 
+/**
+ * The master and self-signing keys of `userId` as other servers get them (`master_key`,
+ * `self_signing_key` of `GET /user/devices` and of the m.signing_key_update EDU), set on `into`.
+ */
+export function putPublicCrossSigningKeys(accounts: Accounts, userId: string, into: JsonObject): void {
+  const master = crossSigningKey(accounts, userId, "master", undefined);
+  if (master) into.master_key = master;
+  const selfSigning = crossSigningKey(accounts, userId, "self_signing", undefined);
+  if (selfSigning) into.self_signing_key = selfSigning;
+}
+
 /** A cross-signing key with the signatures `viewer` may see merged in. */
 export function crossSigningKey(accounts: Accounts, userId: string, usage: CrossSigningUsage, viewer: string | undefined): JsonObject | undefined {
   const key = accounts.crossSigning.get(userId, usage);
@@ -70,5 +82,5 @@ export function crossSigningKey(accounts: Accounts, userId: string, usage: Cross
 }
 
 function asObject(value: unknown): JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as JsonObject) : {};
+  return isJsonObject(value) ? value : {};
 }

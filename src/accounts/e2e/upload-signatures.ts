@@ -16,6 +16,7 @@ import type { JsonObject } from "../../events/types.js";
 import type { Accounts } from "../accounts.js";
 import { crossSigningPublicKey } from "./cross-signing-keys.js";
 import { signatureOf, verifySignature } from "./verify.js";
+import { isJsonObject } from "../../json.js";
 
 export type SignatureFailures = Record<string, Record<string, { errcode: string; error: string }>>;
 
@@ -36,12 +37,12 @@ export async function uploadSignatures(accounts: Accounts, signer: string, body:
   };
 
   for (const [targetUser, keysValue] of Object.entries(body)) {
-    if (!isObject(keysValue)) {
+    if (!isJsonObject(keysValue)) {
       fail(targetUser, "*", "M_BAD_JSON", "expected an object of key ID → signed key");
       continue;
     }
     for (const [targetKeyId, objectValue] of Object.entries(keysValue)) {
-      if (!isObject(objectValue)) {
+      if (!isJsonObject(objectValue)) {
         fail(targetUser, targetKeyId, "M_BAD_JSON", "expected a signed key object");
         continue;
       }
@@ -91,7 +92,7 @@ async function checkOne(accounts: Accounts, signer: string, targetUser: string, 
         if (!keyId.startsWith("ed25519:") || keyId === masterPub.keyId) continue;
         const deviceId = keyId.slice("ed25519:".length);
         const devicePub = accounts.deviceKeys.get(signer, deviceId)?.keys;
-        const publicKey = isObject(devicePub) ? devicePub[keyId] : undefined;
+        const publicKey = isJsonObject(devicePub) ? devicePub[keyId] : undefined;
         if (typeof publicKey !== "string") continue;
         return verified(accounts, signer, object, keyId, publicKey, targetUser, targetKeyId, [signer, null]);
       }
@@ -144,6 +145,3 @@ function sameSignedContent(a: JsonObject, b: JsonObject): boolean {
   }
 }
 
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}

@@ -10,12 +10,13 @@
 import type { Accounts } from "../../accounts/accounts.js";
 import { Errors } from "../../errors.js";
 import { domainOf } from "../../events/ids.js";
+import { isJsonObject } from "../../json.js";
 
 export function loginUserId(accounts: Accounts, dict: Readonly<Record<string, unknown>>): string {
   const identifier = dict.identifier;
   let user: unknown;
   if (identifier !== undefined) {
-    if (typeof identifier !== "object" || identifier === null || Array.isArray(identifier)) throw Errors.badJson("identifier must be an object");
+    if (!isJsonObject(identifier)) throw Errors.badJson("identifier must be an object");
     const id = identifier as Record<string, unknown>;
     switch (id.type) {
       case "m.id.user":

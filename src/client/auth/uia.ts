@@ -25,6 +25,7 @@ import { Errors, isMatrixError, type MatrixError } from "../../errors.js";
 import type { JsonObject } from "../../events/types.js";
 import { json, type JsonResponse } from "../../http/request.js";
 import { loginUserId } from "./identifier.js";
+import { isJsonObject } from "../../json.js";
 
 export const DUMMY = "m.login.dummy";
 export const PASSWORD = "m.login.password";
@@ -75,7 +76,7 @@ export class UiaSessions {
   /** Process the request's `auth` dict (`undefined` when the body had none). */
   async authenticate(auth: unknown, spec: UiaSpec): Promise<UiaOutcome> {
     if (auth === undefined || auth === null) return this.challenge(this.open(spec), spec);
-    if (typeof auth !== "object" || Array.isArray(auth)) throw Errors.badJson("auth must be an object");
+    if (!isJsonObject(auth)) throw Errors.badJson("auth must be an object");
     const dict = auth as Record<string, unknown>;
     if (dict.session !== undefined && typeof dict.session !== "string") throw Errors.badJson("auth.session must be a string");
     if (dict.type !== undefined && typeof dict.type !== "string") throw Errors.badJson("auth.type must be a string");

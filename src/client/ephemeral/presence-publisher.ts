@@ -8,7 +8,7 @@
  * user that changed rather than one EDU each.
  */
 import type { App } from "../../app.js";
-import { eduServices } from "../../edu/index.js";
+import { eduServices, presenceContent } from "../../edu/index.js";
 import { domainOf } from "../../events/ids.js";
 import type { JsonObject } from "../../events/types.js";
 import { queueEduSafely, userDestinations } from "./destinations.js";
@@ -32,13 +32,7 @@ export function startPresencePublisher(app: App): void {
     for (const userId of pending) {
       const e = edu.presence.get(userId);
       if (e === undefined) continue;
-      const push: JsonObject = {
-        user_id: userId,
-        presence: e.presence,
-        last_active_ago: Math.max(0, now - e.lastActiveTs),
-        currently_active: e.currentlyActive,
-      };
-      if (e.statusMsg !== undefined) push.status_msg = e.statusMsg;
+      const push: JsonObject = { user_id: userId, ...presenceContent(e, now) };
       for (const d of userDestinations(app, userId)) {
         let list = byDestination.get(d);
         if (list === undefined) byDestination.set(d, (list = []));

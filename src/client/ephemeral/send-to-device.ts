@@ -18,12 +18,13 @@ import type { App } from "../../app.js";
 import { Errors } from "../../errors.js";
 import { eduServices, type Delivery } from "../../edu/index.js";
 import { domainOf, isHistoricalUserId } from "../../events/ids.js";
-import type { JsonObject, JsonValue } from "../../events/types.js";
+import type { JsonObject } from "../../events/types.js";
 import { json, type Handler } from "../../http/request.js";
 import { logger } from "../../log.js";
 import { boundedKeyString } from "../../storage/keys.js";
 import { requireClient } from "../auth/authenticator.js";
 import { queueEduSafely } from "./destinations.js";
+import { isJsonObject } from "../../json.js";
 
 const ALL_DEVICES = "*";
 const TXN_RETENTION_MS = 24 * 3600_000;
@@ -42,7 +43,7 @@ export function sendToDeviceHandler(app: App): Handler {
     const local: Delivery[] = [];
     const remote = new Map<string, JsonObject>();
     for (const [userId, byDevice] of Object.entries(messages)) {
-      if (!isHistoricalUserId(userId) || !isObject(byDevice)) throw Errors.badJson("messages must map user IDs to objects of device IDs");
+      if (!isHistoricalUserId(userId) || !isJsonObject(byDevice)) throw Errors.badJson("messages must map user IDs to objects of device IDs");
       const server = domainOf(userId)!;
       if (server !== app.serverName) {
         const forServer = remote.get(server) ?? {};
@@ -53,7 +54,7 @@ export function sendToDeviceHandler(app: App): Handler {
       if (!accounts.users.exists(userId)) continue;
       const devices = accounts.devices.list(userId).map((d) => d.deviceId);
       for (const [deviceId, content] of Object.entries(byDevice)) {
-        if (!isObject(content)) throw Errors.badJson("to-device message content must be an object");
+        if (!isJsonObject(content)) throw Errors.badJson("to-device message content must be an object");
         const targets = deviceId === ALL_DEVICES ? devices : devices.includes(deviceId) ? [deviceId] : [];
         for (const target of targets) local.push({ userId, deviceId: target, message: { sender, type, content } });
       }
@@ -90,7 +91,7 @@ export function sendToDeviceHandler(app: App): Handler {
     const auth = requireClient(req);
     const { eventType, txnId } = req.params as { eventType: string; txnId: string };
     const messages = (req.body as JsonObject).messages;
-    if (!isObject(messages)) throw Errors.badJson("messages must be an object");
+    if (!isJsonObject(messages)) throw Errors.badJson("messages must be an object");
     const key: [string, string, string] = [auth.userId, boundedKeyString(auth.deviceId), boundedKeyString(`${eventType}\u0000${txnId}`)];
     const flight = key.join("\u0000");
     let p = inflight.get(flight);
@@ -107,6 +108,3 @@ export function sendToDeviceHandler(app: App): Handler {
   };
 }
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}

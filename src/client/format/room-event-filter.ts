@@ -18,6 +18,7 @@
  */
 import { Errors } from "../../errors.js";
 import type { JsonObject } from "../../events/types.js";
+import { requireJsonObject } from "../../json.js";
 
 export interface EventFilter {
   readonly limit: number | undefined;
@@ -60,7 +61,7 @@ export const EMPTY_ROOM_EVENT_FILTER: RoomEventFilter = Object.freeze({
 
 /** An `EventFilter` object (e.g. /sync `presence`, `account_data`). */
 export function parseEventFilter(value: unknown, where = "filter"): EventFilter {
-  const o = asObject(value, where);
+  const o = requireJsonObject(value, where);
   return {
     limit: limitOf(o, where),
     types: stringList(o, "types", where),
@@ -72,7 +73,7 @@ export function parseEventFilter(value: unknown, where = "filter"): EventFilter 
 
 /** A `RoomEventFilter` object. */
 export function parseRoomEventFilter(value: unknown, where = "filter"): RoomEventFilter {
-  const o = asObject(value, where);
+  const o = requireJsonObject(value, where);
   return {
     ...parseEventFilter(o, where),
     rooms: stringList(o, "rooms", where),
@@ -158,11 +159,6 @@ export function typeMatches(pattern: string, type: string): boolean {
 }
 
 // ---- parsing helpers -----------------------------------------------------------------------
-
-function asObject(value: unknown, where: string): Record<string, unknown> {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw Errors.badJson(`${where} must be a JSON object`);
-  return value as Record<string, unknown>;
-}
 
 function stringList(o: Record<string, unknown>, key: string, where: string): string[] | undefined {
   const v = o[key];

@@ -9,7 +9,8 @@ import { claimLocalKeys } from "../../accounts/e2e/claim-keys.js";
 import type { App } from "../../app.js";
 import { Errors } from "../../errors.js";
 import type { JsonObject } from "../../events/types.js";
-import { byServer, clampTimeout, fanOut, isObject, ownEntries } from "./remote-keys.js";
+import { byServer, clampTimeout, fanOut, ownEntries } from "./remote-keys.js";
+import { isJsonObject } from "../../json.js";
 
 const bodySchema = z.looseObject({
   one_time_keys: z.record(z.string(), z.record(z.string(), z.string())),
@@ -36,7 +37,7 @@ export async function claimKeys(app: App, accounts: Accounts, body: unknown): Pr
         for (const [userId, devices] of ownEntries(response.one_time_keys, server)) {
           if (!request.has(userId)) continue;
           const kept: JsonObject = {};
-          for (const [deviceId, keys] of Object.entries(devices)) if (isObject(keys)) kept[deviceId] = keys;
+          for (const [deviceId, keys] of Object.entries(devices)) if (isJsonObject(keys)) kept[deviceId] = keys;
           remote[userId] = kept;
         }
       },

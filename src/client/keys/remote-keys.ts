@@ -13,6 +13,7 @@ import { domainOf } from "../../events/ids.js";
 import type { JsonObject, JsonValue } from "../../events/types.js";
 import { logger } from "../../log.js";
 import { RemoteError } from "../../outbound/errors.js";
+import { isJsonObject } from "../../json.js";
 
 const log = logger("client.keys.remote");
 
@@ -55,7 +56,7 @@ export async function fanOut<T>(
     [...groups].map(async ([server, users]) => {
       try {
         const response = await app.federation.post<unknown>(server, path, { [field]: Object.fromEntries(users) as JsonValue }, { timeoutMs });
-        if (!isObject(response)) throw new Error("response is not a JSON object");
+        if (!isJsonObject(response)) throw new Error("response is not a JSON object");
         merge(server, response);
       } catch (err) {
         log.info({ err, destination: server, path }, "remote key request failed");
@@ -71,19 +72,16 @@ export async function fanOut<T>(
 
 /** The entries of `map` (a response field) that belong to `server`'s users. */
 export function ownEntries(map: unknown, server: string): [string, JsonObject][] {
-  if (!isObject(map)) return [];
-  return Object.entries(map).filter((e): e is [string, JsonObject] => domainOf(e[0]) === server && isObject(e[1]));
+  if (!isJsonObject(map)) return [];
+  return Object.entries(map).filter((e): e is [string, JsonObject] => domainOf(e[0]) === server && isJsonObject(e[1]));
 }
 
 /** Device keys of one remote user, keeping only self-consistent entries. */
 export function sanitiseDeviceKeys(userId: string, devices: JsonObject): Record<string, JsonObject> {
   const out: Record<string, JsonObject> = {};
   for (const [deviceId, keys] of Object.entries(devices)) {
-    if (isObject(keys) && keys.user_id === userId && keys.device_id === deviceId) out[deviceId] = keys;
+    if (isJsonObject(keys) && keys.user_id === userId && keys.device_id === deviceId) out[deviceId] = keys;
   }
   return out;
 }
 
-export function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}

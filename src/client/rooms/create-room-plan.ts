@@ -34,6 +34,7 @@ import { checkAuthRules } from "../../rooms/auth/check-auth.js";
 import { hasAdditionalCreators } from "../../rooms/auth/room-creators.js";
 import { stateFromEvents } from "../../rooms/auth/types.js";
 import type { LocalEventSpec } from "../../rooms/local/build-event.js";
+import { isJsonObject } from "../../json.js";
 
 export type Preset = "private_chat" | "trusted_private_chat" | "public_chat";
 
@@ -188,12 +189,11 @@ function powerLevels(req: CreateRoomRequest, creator: string, invitees: readonly
   // create_room.yaml: v12+ "the power level for sending m.room.tombstone events MUST explicitly
   // be higher than state_default" — unless the override names the tombstone level itself.
   const overriddenEvents = req.powerLevelOverride?.events;
-  const overridesTombstone =
-    overriddenEvents !== null && typeof overriddenEvents === "object" && !Array.isArray(overriddenEvents) && "m.room.tombstone" in overriddenEvents;
+  const overridesTombstone = isJsonObject(overriddenEvents) && "m.room.tombstone" in overriddenEvents;
   if (v12 && !overridesTombstone) {
     const events = merged.events;
     const stateDefault = typeof merged.state_default === "number" ? merged.state_default : 50;
-    if (events !== null && typeof events === "object" && !Array.isArray(events)) {
+    if (isJsonObject(events)) {
       merged.events = { ...events, "m.room.tombstone": Math.max(150, stateDefault + 1) };
     }
   }

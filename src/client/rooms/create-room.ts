@@ -33,7 +33,9 @@ import { inviteRemoteUser } from "../../outbound/membership/index.js";
 import { invitePermissions } from "../../rooms/membership/invite-permission.js";
 import { requireClient } from "../auth/authenticator.js";
 import { inviteContent, planRoom, simulateAuth, type CreateRoomRequest, type InitialStateEvent, type Preset } from "./create-room-plan.js";
+import { withoutMembership } from "./membership-actions.js";
 import { bodyObject } from "./params.js";
+import { isJsonObject } from "../../json.js";
 
 const log = logger("client.createRoom");
 
@@ -107,12 +109,6 @@ function checkContentSize(content: JsonObject, strict: boolean): void {
   if (size > MAX_PDU_BYTES - ENVELOPE_RESERVE) throw Errors.tooLarge("An initial event's content is too large");
 }
 
-function withoutMembership(content: JsonObject): JsonObject {
-  const out = { ...content };
-  delete out.membership;
-  return out;
-}
-
 /** The request body of create_room.yaml, validated. */
 export function parseCreateRoom(body: Record<string, unknown>, defaultVersion: string): CreateRoomRequest {
   const visibility = body["visibility"] ?? "private";
@@ -161,13 +157,13 @@ function parseInitialState(value: unknown): InitialStateEvent[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw Errors.badJson("initial_state must be an array");
   return value.map((ev, i) => {
-    if (ev === null || typeof ev !== "object" || Array.isArray(ev)) throw Errors.badJson(`initial_state[${i}] must be an object`);
+    if (!isJsonObject(ev)) throw Errors.badJson(`initial_state[${i}] must be an object`);
     const o = ev as Record<string, unknown>;
     if (typeof o["type"] !== "string" || o["type"] === "") throw Errors.badJson(`initial_state[${i}].type must be a string`);
     const stateKey = o["state_key"] ?? "";
     if (typeof stateKey !== "string") throw Errors.badJson(`initial_state[${i}].state_key must be a string`);
     const content = o["content"];
-    if (content === null || typeof content !== "object" || Array.isArray(content)) throw Errors.badJson(`initial_state[${i}].content must be an object`);
+    if (!isJsonObject(content)) throw Errors.badJson(`initial_state[${i}].content must be an object`);
     if (o["type"] === "m.room.create") throw Errors.invalidRoomState("initial_state cannot contain m.room.create; use creation_content");
     return { type: o["type"], stateKey, content: content as JsonObject };
   });
@@ -183,6 +179,6 @@ function optionalString(body: Record<string, unknown>, key: string): string | un
 function optionalObject(body: Record<string, unknown>, key: string): JsonObject | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "object" || Array.isArray(v)) throw Errors.badJson(`${key} must be an object`);
-  return v as JsonObject;
+  if (!isJsonObject(v)) throw Errors.badJson(`${key} must be an object`);
+  return v;
 }

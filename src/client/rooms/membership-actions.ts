@@ -50,7 +50,8 @@ function profileFields(app: App, userId: string): JsonObject {
   return { ...accountsOf(app).profiles.memberFields(userId) };
 }
 
-function withoutMembership(content: JsonObject): JsonObject {
+/** `content` without `membership` (the action decides it; a client's extra fields keep theirs). */
+export function withoutMembership(content: JsonObject): JsonObject {
   const out = { ...content };
   delete out.membership;
   return out;

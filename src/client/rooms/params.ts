@@ -6,6 +6,7 @@
 import { Errors } from "../../errors.js";
 import { isValidEventId, isValidRoomId, isValidServerName, isValidUserId, isHistoricalUserId } from "../../events/ids.js";
 import type { JsonObject } from "../../events/types.js";
+import { isJsonObject } from "../../json.js";
 
 export function roomIdParam(value: string | undefined): string {
   if (value === undefined || !isValidRoomId(value)) throw Errors.invalidParam("Invalid room ID");
@@ -24,7 +25,7 @@ export function nonEmptyParam(value: string | undefined, what: string): string {
 }
 
 export function bodyObject(body: unknown): Record<string, unknown> {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) throw Errors.notJson("Content must be a JSON object");
+  if (!isJsonObject(body)) throw Errors.notJson("Content must be a JSON object");
   return body as Record<string, unknown>;
 }
 

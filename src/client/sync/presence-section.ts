@@ -10,7 +10,7 @@
  * `last_active_ago` is computed at read time ("The last active time must be up to date
  * whenever the server gives a presence event to the client").
  */
-import type { PresenceEntry } from "../../edu/index.js";
+import { presenceContent, type PresenceEntry } from "../../edu/index.js";
 import type { JsonObject } from "../../events/types.js";
 import { matchesEventFilter } from "../format/room-event-filter.js";
 import type { SyncRun } from "./run.js";
@@ -44,13 +44,7 @@ export function presenceSection(run: SyncRun): JsonObject[] {
 }
 
 export function presenceEvent(e: PresenceEntry, now: number): JsonObject {
-  const content: JsonObject = {
-    presence: e.presence,
-    last_active_ago: Math.max(0, now - e.lastActiveTs),
-    currently_active: e.currentlyActive,
-  };
-  if (e.statusMsg !== undefined) content.status_msg = e.statusMsg;
-  return { type: "m.presence", sender: e.userId, content };
+  return { type: "m.presence", sender: e.userId, content: presenceContent(e, now) };
 }
 
 function initialUsers(run: SyncRun): Set<string> {

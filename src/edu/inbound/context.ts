@@ -47,7 +47,3 @@ export function isJoined(storage: Storage, roomId: string, userId: string): bool
 export function sharesARoom(storage: Storage, userId: string): boolean {
   return storage.rooms.roomsOfUser(userId, "join").length > 0;
 }
-
-export function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}

@@ -4,7 +4,8 @@
  * the list is marked stale and resynchronised in the background (device-list-resync.ts).
  * Users we share no room with are not tracked.
  */
-import { isObject, isOriginUser, sharesARoom, type EduHandler } from "./context.js";
+import { isOriginUser, sharesARoom, type EduHandler } from "./context.js";
+import { isJsonObject } from "../../json.js";
 
 export const handleDeviceListUpdate: EduHandler = (ctx, content) => {
   const { user_id: userId, device_id: deviceId, stream_id: streamId, prev_id: prevId, deleted, keys, device_display_name: name } = content;
@@ -12,7 +13,7 @@ export const handleDeviceListUpdate: EduHandler = (ctx, content) => {
   if (!Number.isSafeInteger(streamId)) return undefined;
   if (prevId !== undefined && !(Array.isArray(prevId) && prevId.every((id) => Number.isSafeInteger(id)))) return undefined;
   if (deleted !== undefined && typeof deleted !== "boolean") return undefined;
-  if (keys !== undefined && !isObject(keys)) return undefined;
+  if (keys !== undefined && !isJsonObject(keys)) return undefined;
   if (name !== undefined && typeof name !== "string") return undefined;
   if (!sharesARoom(ctx.storage, userId)) return undefined;
   return ctx.edu.deviceLists
@@ -23,7 +24,7 @@ export const handleDeviceListUpdate: EduHandler = (ctx, content) => {
         streamId: streamId as number,
         prevIds: (prevId as number[] | undefined) ?? [],
         deleted: deleted === true,
-        ...(isObject(keys) ? { keys } : {}),
+        ...(isJsonObject(keys) ? { keys } : {}),
         ...(typeof name === "string" ? { displayName: name } : {}),
       },
     ])

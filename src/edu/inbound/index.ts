@@ -10,13 +10,14 @@
  * (the transaction then fails and the sender retries it).
  */
 import type { JsonObject } from "../../events/types.js";
-import { isObject, type EduHandler, type InboundEduContext } from "./context.js";
+import { type EduHandler, type InboundEduContext } from "./context.js";
 import { handleDeviceListUpdate } from "./device-list-update.js";
 import { handleDirectToDevice } from "./direct-to-device.js";
 import { handlePresence } from "./presence.js";
 import { handleReceipt } from "./receipt.js";
 import { handleSigningKeyUpdate } from "./signing-key-update.js";
 import { handleTyping } from "./typing.js";
+import { isJsonObject } from "../../json.js";
 
 export type { InboundEduContext } from "./context.js";
 
@@ -38,7 +39,7 @@ export async function handleEdus(ctx: InboundEduContext, edus: readonly Edu[]): 
   const writes: Promise<unknown>[] = [];
   for (const edu of edus) {
     const handler = HANDLERS.get(edu.edu_type);
-    if (!handler || !isObject(edu.content)) continue;
+    if (!handler || !isJsonObject(edu.content)) continue;
     const started = handler(ctx, edu.content);
     if (started) writes.push(started);
   }

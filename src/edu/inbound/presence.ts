@@ -6,13 +6,14 @@
  */
 import type { PresenceUpdate } from "../presence.js";
 import { isPresenceState } from "../presence-state.js";
-import { isObject, isOriginUser, sharesARoom, type EduHandler } from "./context.js";
+import { isOriginUser, sharesARoom, type EduHandler } from "./context.js";
+import { isJsonObject } from "../../json.js";
 
 export const handlePresence: EduHandler = (ctx, content) => {
   if (!Array.isArray(content.push)) return undefined;
   const updates: PresenceUpdate[] = [];
   for (const p of content.push) {
-    if (!isObject(p) || !isOriginUser(ctx, p.user_id) || !isPresenceState(p.presence)) continue;
+    if (!isJsonObject(p) || !isOriginUser(ctx, p.user_id) || !isPresenceState(p.presence)) continue;
     const ago = p.last_active_ago;
     if (!Number.isSafeInteger(ago) || (ago as number) < 0) continue;
     if (p.status_msg !== undefined && p.status_msg !== null && typeof p.status_msg !== "string") continue;

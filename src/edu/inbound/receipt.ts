@@ -10,20 +10,21 @@ import type { JsonObject } from "../../events/types.js";
 import { isValidEventId } from "../../events/ids.js";
 import { isServerAllowedInRoom } from "../../federation/acl.js";
 import type { ReceiptUpdate } from "../receipts.js";
-import { isJoined, isObject, isOriginUser, isRoomId, type EduHandler } from "./context.js";
+import { isJoined, isOriginUser, isRoomId, type EduHandler } from "./context.js";
+import { isJsonObject } from "../../json.js";
 
 const PRIVATE_RECEIPT = "m.read.private";
 
 export const handleReceipt: EduHandler = (ctx, content) => {
   const updates: ReceiptUpdate[] = [];
   for (const [roomId, byType] of Object.entries(content)) {
-    if (!isRoomId(roomId) || !isObject(byType)) continue;
+    if (!isRoomId(roomId) || !isJsonObject(byType)) continue;
     if (!isServerAllowedInRoom(ctx.storage, roomId, ctx.origin)) {
       ctx.log.debug({ origin: ctx.origin, room_id: roomId }, "receipts ignored: origin denied by the room's server ACL");
       continue;
     }
     for (const [receiptType, byUser] of Object.entries(byType)) {
-      if (receiptType === PRIVATE_RECEIPT || !isObject(byUser)) continue;
+      if (receiptType === PRIVATE_RECEIPT || !isJsonObject(byUser)) continue;
       for (const [userId, receipt] of Object.entries(byUser)) {
         const parsed = parseReceipt(receipt);
         if (!parsed || !isOriginUser(ctx, userId) || !isJoined(ctx.storage, roomId, userId)) continue;
@@ -35,7 +36,7 @@ export const handleReceipt: EduHandler = (ctx, content) => {
 };
 
 function parseReceipt(v: unknown): { eventIds: string[]; data: JsonObject } | undefined {
-  if (!isObject(v) || !isObject(v.data) || !Array.isArray(v.event_ids) || v.event_ids.length === 0) return undefined;
+  if (!isJsonObject(v) || !isJsonObject(v.data) || !Array.isArray(v.event_ids) || v.event_ids.length === 0) return undefined;
   if (!v.event_ids.every((id): id is string => typeof id === "string" && isValidEventId(id))) return undefined;
   if (!Number.isSafeInteger(v.data.ts)) return undefined;
   if (v.data.thread_id !== undefined && typeof v.data.thread_id !== "string") return undefined;

@@ -16,6 +16,7 @@ import { json, type FederationAuth, type Handler } from "../../http/request.js";
 import { receiveInvite } from "../../rooms/membership/receive-invite.js";
 import type { MembershipDeps } from "../../rooms/membership/resident-room.js";
 import { assertServerAllowed } from "../acl.js";
+import { isJsonObject } from "../../json.js";
 
 export function inviteV2Handler(deps: MembershipDeps): Handler<FederationAuth> {
   return async (req) => {
@@ -46,7 +47,7 @@ export function inviteV1Handler(deps: MembershipDeps): Handler<FederationAuth> {
   return async (req) => {
     const body = req.body as Record<string, JsonValue>;
     const unsigned = body.unsigned;
-    const offered = unsigned !== null && typeof unsigned === "object" && !Array.isArray(unsigned) ? unsigned.invite_room_state : undefined;
+    const offered = isJsonObject(unsigned) ? unsigned.invite_room_state : undefined;
     if (offered !== undefined && !Array.isArray(offered)) throw Errors.badJson("'unsigned.invite_room_state' must be an array");
     const roomId = req.params.roomId!;
     assertServerAllowed(deps.storage, roomId, req.auth.origin);
@@ -77,9 +78,9 @@ function v1InviteVersion(deps: MembershipDeps, roomId: string, offered: JsonValu
     return known;
   }
   for (const entry of offered ?? []) {
-    if (entry === null || typeof entry !== "object" || Array.isArray(entry) || entry.type !== "m.room.create") continue;
+    if (!isJsonObject(entry) || entry.type !== "m.room.create") continue;
     const content = entry.content;
-    const claimed = content !== null && typeof content === "object" && !Array.isArray(content) ? content.room_version : undefined;
+    const claimed = isJsonObject(content) ? content.room_version : undefined;
     const v = getRoomVersion(typeof claimed === "string" ? claimed : "1");
     if (v && v.eventFormat === "v1") return v;
   }

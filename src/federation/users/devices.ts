@@ -9,7 +9,7 @@
  * are not sent over federation (see accounts/e2e/query-keys.ts).
  */
 import type { Accounts } from "../../accounts/accounts.js";
-import { crossSigningKey } from "../../accounts/e2e/query-keys.js";
+import { putPublicCrossSigningKeys } from "../../accounts/e2e/query-keys.js";
 import { Errors } from "../../errors.js";
 import type { JsonObject } from "../../events/types.js";
 
@@ -24,9 +24,6 @@ export function userDevicesResponse(accounts: Accounts, userId: string): JsonObj
     devices.push({ device_id: deviceId, keys: accounts.servedDeviceKeys(userId, deviceId, keys, undefined) });
   }
   const response: JsonObject = { user_id: userId, stream_id: streamId, devices };
-  const master = crossSigningKey(accounts, userId, "master", undefined);
-  if (master) response.master_key = master;
-  const selfSigning = crossSigningKey(accounts, userId, "self_signing", undefined);
-  if (selfSigning) response.self_signing_key = selfSigning;
+  putPublicCrossSigningKeys(accounts, userId, response);
   return response;
 }

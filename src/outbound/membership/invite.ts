@@ -32,6 +32,7 @@ import { RemoteError } from "../errors.js";
 import type { MembershipResult } from "./handshake.js";
 import { InvalidRemoteResponse, toClientError } from "./remote-errors.js";
 import { verifyRemoteEvents } from "./verify-remote-events.js";
+import { isJsonObject } from "../../json.js";
 
 const log = logger("outbound.invite");
 
@@ -111,7 +112,7 @@ async function sendInvite(
       event: pdu as unknown as JsonObject,
       invite_room_state: offered as unknown as JsonValue[],
     });
-    const event = res && typeof res === "object" && !Array.isArray(res) ? (res as { event?: unknown }).event : undefined;
+    const event = isJsonObject(res) ? res.event : undefined;
     if (event === undefined) throw new InvalidRemoteResponse(server, "v2 invite answer has no event");
     return event;
   } catch (err) {

@@ -3,9 +3,10 @@
  * make_knock (`ver` required) → check the template (the caller MUSTs) → sign → send_knock →
  * `knock_room_state`, which "MUST contain the m.room.create event" and whose entries are full
  * PDUs; "Entries which are improperly signed or formatted SHOULD be removed by the server
- * prior to supplying them over the Client-Server API", so each passes checks 1–3 and is then
- * reduced to stripped state. The knock and that state go to the membership store, where
- * /sync's `knock` section reads them.
+ * prior to supplying them over the Client-Server API", so they go through the validation
+ * invites get (rooms/membership/offered-room-state.ts, pruning) and are reduced to stripped
+ * state. The knock and that state go to the membership store, where /sync's `knock` section
+ * reads them.
  *
  * When our server is in the room, a knock is an ordinary local event.
  */
@@ -13,11 +14,12 @@ import type { App } from "../../app.js";
 import type { JsonObject } from "../../events/types.js";
 import { logger } from "../../log.js";
 import { membershipStore } from "../../rooms/membership/membership-store.js";
-import { toStrippedState, type StrippedStateEvent } from "../../rooms/membership/stripped-state.js";
+import { validateOfferedRoomState } from "../../rooms/membership/offered-room-state.js";
+import type { StrippedStateEvent } from "../../rooms/membership/stripped-state.js";
 import { runHandshake, type HandshakeRequest, type MembershipResult } from "./handshake.js";
 import { InvalidRemoteResponse } from "./remote-errors.js";
 import { completeTemplate, fetchTemplate, signTemplate } from "./template.js";
-import { verifyRemoteEvents } from "./verify-remote-events.js";
+import { isJsonObject } from "../../json.js";
 
 const log = logger("outbound.knock");
 
@@ -43,21 +45,22 @@ async function knockVia(app: App, server: string, req: KnockRemoteRequest, conte
     `/_matrix/federation/v1/send_knock/${encodeURIComponent(req.roomId)}/${encodeURIComponent(signed.eventId)}`,
     signed.pdu as never,
   );
-  const raw = res && typeof res === "object" && !Array.isArray(res) ? (res as { knock_room_state?: unknown }).knock_room_state : undefined;
+  const raw = isJsonObject(res) ? res.knock_room_state : undefined;
   if (!Array.isArray(raw)) throw new InvalidRemoteResponse(server, "send_knock answer has no knock_room_state");
 
-  const checked = await verifyRemoteEvents(app, raw, template.version, req.roomId);
-  if (checked.dropped.length > 0) log.warn({ room_id: req.roomId, server, dropped: checked.dropped.slice(0, 10), count: checked.dropped.length }, "knock_room_state entries removed");
-  const stripped: StrippedStateEvent[] = [];
+  const offered = await validateOfferedRoomState({ pool: app.pool, keys: app.keyRing }, raw, template.version, req.roomId, { prune: true });
+  if (offered.problems.length > 0) {
+    log.warn({ room_id: req.roomId, server, problems: offered.problems.slice(0, 10), count: offered.problems.length }, "knock_room_state entries removed");
+  }
+  // One entry per (type, state_key): the first one offered.
   const seen = new Set<string>();
-  for (const ev of checked.events) {
-    if (!ev || ev.stateKey === undefined) continue;
-    const slot = `${ev.type}\u0000${ev.stateKey}`;
+  const stripped: StrippedStateEvent[] = [];
+  for (const s of offered.strippedState) {
+    const slot = `${s.type}\u0000${s.state_key}`;
     if (seen.has(slot)) continue;
     seen.add(slot);
-    stripped.push(toStrippedState({ type: ev.type, state_key: ev.stateKey, sender: ev.sender, content: ev.content }));
+    stripped.push(s);
   }
-  if (!stripped.some((s) => s.type === "m.room.create")) log.warn({ room_id: req.roomId, server }, "knock_room_state has no valid m.room.create (knocks.yaml: MUST)");
 
   await membershipStore(app.storage).putKnock({
     userId: req.userId,

@@ -10,9 +10,9 @@
  * event in its redacted form.
  */
 import type { App } from "../../app.js";
+import { roomIdOfCreateEvent } from "../../events/ids.js";
 import type { RoomVersion } from "../../events/room-versions.js";
 import type { RoomEvent } from "../../events/types.js";
-import { roomIdForCreateEvent } from "../../rooms/auth/types.js";
 import { checkFormatAndSignatures } from "../../rooms/pipeline/check-signatures.js";
 
 /** Events per checkFormatAndSignatures call (the pool splits each across its workers). */
@@ -49,7 +49,7 @@ export async function verifyRemoteEvents(
         dropped.push({ eventId: c.eventId, reason: c.reason });
         return;
       }
-      if (c.event.type === "m.room.create" && version.roomIdFromCreateEvent && roomIdForCreateEvent(c.event.eventId) !== roomId) {
+      if (c.event.type === "m.room.create" && version.roomIdFromCreateEvent && roomIdOfCreateEvent(c.event.eventId) !== roomId) {
         dropped.push({ eventId: c.event.eventId, reason: "create event of another room" });
         return;
       }

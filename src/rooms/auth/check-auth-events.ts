@@ -19,11 +19,12 @@
  *    accepted (a rejected create names no room).
  * Entries of `authEvents` not referenced by `ev.authEvents` are ignored.
  */
+import { roomIdOfCreateEvent } from "../../events/ids.js";
 import type { RoomVersion } from "../../events/room-versions.js";
 import type { RoomEvent } from "../../events/types.js";
 import { authEventTypes } from "./auth-events-selection.js";
 import { checkAuthRules } from "./check-auth.js";
-import { type AuthResult, CREATE, deny, roomIdForCreateEvent, stateFromEvents } from "./types.js";
+import { type AuthResult, CREATE, deny, stateFromEvents } from "./types.js";
 
 export function checkAgainstAuthEvents(
   ev: RoomEvent,
@@ -35,7 +36,7 @@ export function checkAgainstAuthEvents(
   if (ev.type === CREATE) return checkAuthRules(ev, stateFromEvents([]), version);
 
   if (version.roomIdFromCreateEvent) {
-    if (!createEvent || createEvent.type !== CREATE || ev.roomId !== roomIdForCreateEvent(createEvent.eventId)) {
+    if (!createEvent || createEvent.type !== CREATE || ev.roomId !== roomIdOfCreateEvent(createEvent.eventId)) {
       return deny("room_id is not the ID of an accepted m.room.create event");
     }
   }

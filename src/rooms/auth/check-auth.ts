@@ -24,7 +24,7 @@
  * auth_events; for v12, whose auth_events never hold it, the caller adds the create event the
  * room ID names — state resolution too, whose iterative auth checks start from empty state).
  */
-import { domainOf } from "../../events/ids.js";
+import { domainOf, roomIdOfCreateEvent } from "../../events/ids.js";
 import type { RoomVersion } from "../../events/room-versions.js";
 import type { RoomEvent } from "../../events/types.js";
 import { checkAliasesEvent } from "./aliases-rule.js";
@@ -35,7 +35,7 @@ import { namedLevel, requiredPowerLevel, userPowerLevel } from "./power-levels.j
 import { checkRedactionV1 } from "./redaction-allowed.js";
 import {
   ALIASES, ALLOW, type AuthResult, type AuthStateLookup, CREATE, MEMBER, POWER_LEVELS, REDACTION,
-  THIRD_PARTY_INVITE, deny, membershipOf, roomIdForCreateEvent,
+  THIRD_PARTY_INVITE, deny, membershipOf,
 } from "./types.js";
 
 export function checkAuthRules(ev: RoomEvent, state: AuthStateLookup, version: RoomVersion): AuthResult {
@@ -43,7 +43,7 @@ export function checkAuthRules(ev: RoomEvent, state: AuthStateLookup, version: R
 
   const create = state.get(CREATE, "");
   if (!create) return deny("no m.room.create event in the auth state");
-  if (version.roomIdFromCreateEvent && ev.roomId !== roomIdForCreateEvent(create.eventId)) {
+  if (version.roomIdFromCreateEvent && ev.roomId !== roomIdOfCreateEvent(create.eventId)) {
     return deny("room_id is not the ID of the room's m.room.create event");
   }
 

@@ -27,10 +27,11 @@
  */
 import { isHistoricalUserId } from "../../events/ids.js";
 import type { RoomVersion } from "../../events/room-versions.js";
-import type { JsonObject, JsonValue, RoomEvent } from "../../events/types.js";
+import type { JsonObject, RoomEvent } from "../../events/types.js";
 import { LEVEL_KEYS, parsePowerLevels, roomCreators, userPowerLevel } from "./power-levels.js";
 import { parseLevelValue } from "./power-level-value.js";
 import { ALLOW, type AuthResult, type AuthStateLookup, CREATE, POWER_LEVELS, deny, hasOwn } from "./types.js";
+import { isJsonObject } from "../../json.js";
 
 const RULE = "m.room.power_levels";
 
@@ -42,7 +43,7 @@ export function checkPowerLevelsEvent(ev: RoomEvent, state: AuthStateLookup, ver
   if (version.creatorsHaveInfinitePower) {
     const create = state.get(CREATE, "");
     const users = content["users"];
-    if (create && isObject(users)) {
+    if (create && isJsonObject(users)) {
       for (const creator of roomCreators(create, version)) {
         if (hasOwn(users, creator)) return deny(`${RULE}: users lists a room creator`);
       }
@@ -101,7 +102,7 @@ function validate(content: JsonObject, version: RoomVersion): string | null {
   }
   if (!hasOwn(content, "users")) return null;
   const users = content["users"];
-  if (!isObject(users)) return "users is not an object";
+  if (!isJsonObject(users)) return "users is not an object";
   for (const [user, level] of Object.entries(users)) {
     if (!isHistoricalUserId(user)) return "users has a key that is not a user ID";
     if (parseLevelValue(level, version) === null) return "users has a value that is not a power level";
@@ -122,15 +123,12 @@ function compare(oldObj: JsonObject, newObj: JsonObject, key: string, version: R
   return { old: o, new: n };
 }
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
 
 /** `content[name]` as an object; `{}` when absent; `null` when present but not an object. */
 function subObject(content: JsonObject, name: string): JsonObject | null {
   if (!hasOwn(content, name)) return {};
   const v = content[name];
-  return isObject(v) ? v : null;
+  return isJsonObject(v) ? v : null;
 }
 
 function unionKeys(a: JsonObject, b: JsonObject): Set<string> {

@@ -21,6 +21,7 @@ import type { RoomVersion } from "../../events/room-versions.js";
 import { signedBytes, verifyDetached } from "../../events/signing-json.js";
 import type { JsonObject, RoomEvent } from "../../events/types.js";
 import { ALLOW, type AuthResult, type AuthStateLookup, THIRD_PARTY_INVITE, deny, hasOwn, membershipOf, objectField } from "./types.js";
+import { isJsonObject } from "../../json.js";
 
 const ED25519_PUBLIC_KEY_BYTES = 32;
 
@@ -55,7 +56,7 @@ export function publicKeys(content: JsonObject): Buffer[] {
   const list = content["public_keys"];
   if (Array.isArray(list)) {
     for (const entry of list) {
-      if (entry !== null && typeof entry === "object" && !Array.isArray(entry) && typeof entry["public_key"] === "string") {
+      if (isJsonObject(entry) && typeof entry["public_key"] === "string") {
         encoded.push(entry["public_key"]);
       }
     }

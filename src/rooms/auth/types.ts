@@ -7,7 +7,8 @@
  * the current state) is the caller's choice; see server-server-api.md "Checks performed on
  * receipt of a PDU", checks 4–6.
  */
-import type { JsonObject, JsonValue, RoomEvent } from "../../events/types.js";
+import type { JsonObject, RoomEvent } from "../../events/types.js";
+import { isJsonObject } from "../../json.js";
 
 export type AuthResult = { allowed: true } | { allowed: false; reason: string };
 
@@ -52,15 +53,10 @@ export function membershipOf(state: AuthStateLookup, userId: string): string | u
 
 /** `content[key]` when it is a JSON object (not an array), else `undefined`. */
 export function objectField(content: JsonObject, key: string): JsonObject | undefined {
-  const v: JsonValue | undefined = content[key];
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? v : undefined;
+  const v = content[key];
+  return isJsonObject(v) ? v : undefined;
 }
 
 export function hasOwn(obj: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(obj, key);
-}
-
-/** v12: a room's ID is its create event's ID with the sigil `!` instead of `$` (rooms/v12.md). */
-export function roomIdForCreateEvent(createEventId: string): string {
-  return `!${createEventId.slice(1)}`;
 }

@@ -16,12 +16,18 @@
  * state. In lenient versions, entries that are already stripped-state shaped (what servers
  * before 1.16 send) are kept too — the migration note exists so that those invites keep
  * working — but a PDU whose signature or room is wrong is always dropped.
+ *
+ * A knock answer is checked with `prune`: it arrives after the resident accepted our knock, so
+ * there is nobody to answer 400 to, and knocks.yaml has no migration note: "Entries which are
+ * improperly signed or formatted SHOULD be removed" — only verified PDUs are kept, whatever
+ * the version, and the problems are the caller's to log.
  */
 import { Errors } from "../../errors.js";
+import { roomIdOfCreateEvent } from "../../events/ids.js";
 import type { RoomVersion } from "../../events/room-versions.js";
 import { checkPduFormat } from "../../events/pdu-format.js";
 import type { RoomEvent } from "../../events/types.js";
-import { CREATE, roomIdForCreateEvent } from "../auth/types.js";
+import { CREATE } from "../auth/types.js";
 import { checkFormatAndSignatures, type CheckDeps } from "../pipeline/check-signatures.js";
 import { isStrippedStateShaped, toStrippedState, type StrippedStateEvent } from "./stripped-state.js";
 
@@ -39,11 +45,22 @@ export interface OfferedRoomState {
   readonly problems: string[];
 }
 
+export interface OfferedRoomStateOptions {
+  /** Remove whatever fails and never throw (knock answers; see the file comment). */
+  readonly prune?: boolean;
+}
+
 /**
  * Check `entries` (unchecked JSON from the remote). Throws 400 M_INVALID_PARAM when the
  * version is strict and anything is wrong; otherwise returns the problems for the caller to log.
  */
-export async function validateOfferedRoomState(deps: CheckDeps, entries: readonly unknown[], version: RoomVersion, roomId: string): Promise<OfferedRoomState> {
+export async function validateOfferedRoomState(
+  deps: CheckDeps,
+  entries: readonly unknown[],
+  version: RoomVersion,
+  roomId: string,
+  opts: OfferedRoomStateOptions = {},
+): Promise<OfferedRoomState> {
   const problems: string[] = [];
   const legacy: StrippedStateEvent[] = [];
   const candidates: unknown[] = [];
@@ -66,15 +83,16 @@ export async function validateOfferedRoomState(deps: CheckDeps, entries: readonl
     const ev = c.event;
     if (c.redacted) return void problems.push(`event ${ev.eventId}: content hash does not match`);
     // v12 create events carry no room_id: their room is the one their ID names.
-    const room = ev.pdu.room_id ?? (ev.type === CREATE ? roomIdForCreateEvent(ev.eventId) : undefined);
+    const room = ev.pdu.room_id ?? (ev.type === CREATE ? roomIdOfCreateEvent(ev.eventId) : undefined);
     if (room !== roomId) return void problems.push(`event ${ev.eventId} is not an event of ${roomId}`);
     if (ev.stateKey === undefined) return void problems.push(`event ${ev.eventId} is not a state event`);
     events.push(ev);
   });
   if (!events.some((e) => e.type === CREATE && e.stateKey === "")) problems.push("the m.room.create event is missing");
 
-  if (problems.length > 0 && offeredStateIsStrict(version)) throw Errors.invalidParam(`Invalid room state: ${problems.join("; ")}`);
+  const strict = offeredStateIsStrict(version);
+  if (problems.length > 0 && strict && !opts.prune) throw Errors.invalidParam(`Invalid room state: ${problems.join("; ")}`);
   const strippedState = events.map((e) => toStrippedState(e.pdu));
-  if (!offeredStateIsStrict(version)) strippedState.push(...legacy);
+  if (!strict && !opts.prune) strippedState.push(...legacy);
   return { events, strippedState, problems };
 }

@@ -9,11 +9,12 @@
  * what they receive before passing it on ("Servers cannot pass through what they receive over
  * federation to clients as stripped state").
  */
-import type { JsonObject, JsonValue } from "../../events/types.js";
+import type { JsonObject } from "../../events/types.js";
 import { stateKey } from "../../events/types.js";
 import type { EventRecord } from "../../storage/events.js";
 import type { NodeId } from "../../storage/state-node.js";
 import type { RoomContext } from "../room-context.js";
+import { isJsonObject } from "../../json.js";
 
 /**
  * "Stripped state should contain some or all of the following state events" — in this order,
@@ -44,12 +45,12 @@ export function toStrippedState(ev: { type: string; state_key?: string; sender: 
 
 /** Whether `value` already has the stripped-state shape (what servers before 1.16 sent). */
 export function isStrippedStateShaped(value: unknown): value is StrippedStateEvent {
-  if (!isObject(value)) return false;
+  if (!isJsonObject(value)) return false;
   return (
     typeof value.type === "string" &&
     typeof value.state_key === "string" &&
     typeof value.sender === "string" &&
-    isObject(value.content)
+    isJsonObject(value.content)
   );
 }
 
@@ -79,6 +80,3 @@ export function strippedStateAt(ctx: RoomContext, root: NodeId): StrippedStateEv
   return strippedStateRecords(ctx, root).map((r) => toStrippedState(r.pdu));
 }
 
-function isObject(value: unknown): value is Record<string, JsonValue> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}

@@ -8,17 +8,13 @@
  * a topological order of any set of events, and a walk back from an event can stop below a
  * given authOrder without missing anything above it.
  */
+import { createEventIdOfRoom } from "../../events/ids.js";
 import type { RoomVersion } from "../../events/room-versions.js";
 import { type RoomEvent, type StateKey, stateKey } from "../../events/types.js";
 import type { AuthStateLookup } from "../auth/types.js";
 import type { StateResProvider } from "./types.js";
 
 const CREATE = "m.room.create";
-
-/** v12: the create event's ID is the room ID with the sigil `$` instead of `!` (rooms/v12.md). */
-export function createEventIdForRoom(roomId: string): string {
-  return `$${roomId.slice(1)}`;
-}
 
 export class EventGraph {
   private readonly events = new Map<string, RoomEvent | null>();
@@ -78,7 +74,7 @@ export class EventGraph {
       const out: string[] = [];
       for (const a of ev.authEvents) if (this.has(a) && !out.includes(a)) out.push(a);
       if (this.version.roomIdFromCreateEvent && ev.type !== CREATE) {
-        const create = createEventIdForRoom(ev.roomId);
+        const create = createEventIdOfRoom(ev.roomId);
         if (create !== id && !out.includes(create) && this.has(create)) out.push(create);
       }
       ps = out;

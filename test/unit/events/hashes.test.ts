@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { encodeBase64, encodeBase64Url } from "../../../src/events/base64.js";
+import { createEventIdOfRoom, roomIdOfCreateEvent } from "../../../src/events/ids.js";
 import {
   checkContentHash,
   computeEventId,
@@ -151,6 +152,9 @@ describe("v12 room ID", () => {
     expect(roomId).toBe("!" + encodeBase64Url(referenceHash(create, v12)));
     expect(roomId).toMatch(/^![A-Za-z0-9_-]{43}$/);
     expect(roomId.slice(1)).toBe(computeEventId(create, v12).slice(1));
+    // The ID pair of src/events/ids.ts names one from the other.
+    expect(roomIdOfCreateEvent(computeEventId(create, v12))).toBe(roomId);
+    expect(createEventIdOfRoom(roomId)).toBe(computeEventId(create, v12));
   });
 
   it("covers the whole create content (v11 redaction keeps it)", () => {

@@ -72,4 +72,12 @@ describe("offered room state (invite_room_state / knock_room_state)", () => {
     expect(out.problems.join(" ")).toMatch(/m.room.create event is missing/);
     expect(out.strippedState).toEqual([{ type: "m.room.name", state_key: "", sender: `@c:${SERVER}`, content: { name: "N" } }, legacy]);
   });
+
+  it.each(["11", "12"])("prune (knock answers), v%s: never throws, keeps only the verified PDUs", async (v) => {
+    const r = room(v);
+    const legacy = { type: "m.room.topic", state_key: "", sender: "@c:x", content: { topic: "t" } };
+    const out = await validateOfferedRoomState(deps, [r.name, { ...r.name, content: { name: "changed" } }, legacy, r.message], r.version, r.roomId, { prune: true });
+    expect(out.problems).toHaveLength(4); // hash, legacy, not state, missing create
+    expect(out.strippedState).toEqual([{ type: "m.room.name", state_key: "", sender: `@c:${SERVER}`, content: { name: "N" } }]);
+  });
 });
