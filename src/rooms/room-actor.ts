@@ -62,6 +62,7 @@ export class RoomActor implements Actor {
       receiveEvents(ctx, w, events, {
         onPersisted: (wb, info) => {
           infos.push(info);
+          this.deps.hooks.onStored?.(wb, ctx, info, origin);
           // Only accepted events go to other servers; a refused handshake event stays here.
           if (fanOut && info.status === "accepted") this.deps.hooks.onPersisted?.(wb, ctx, info, origin);
         },

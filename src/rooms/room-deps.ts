@@ -1,6 +1,8 @@
 /**
  * What room actors are built from, and the two hooks other components attach to:
  *
+ * - `onStored` runs inside the storing write for every stored event, for state derived from
+ *   events that must commit with them (e.g. local users' pending invites);
  * - `onPersisted` runs inside the storing write for events that must go to other servers
  *   (our own events and handshake events we accepted), so the outbound queue entry commits
  *   with the event ("nothing acknowledged is lost");
@@ -15,6 +17,8 @@ import type { PersistedInfo } from "./pipeline/receive-events.js";
 import type { RoomContext } from "./room-context.js";
 
 export interface RoomHooks {
+  /** Inside the storing write, for every event stored (any status, any origin). */
+  onStored?(w: WriteBatch, ctx: RoomContext, info: PersistedInfo, origin: string | undefined): void;
   onPersisted?(w: WriteBatch, ctx: RoomContext, info: PersistedInfo, origin: string | undefined): void;
   onCommitted?(ctx: RoomContext, infos: readonly PersistedInfo[], origin: string | undefined): void;
 }

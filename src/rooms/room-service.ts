@@ -40,6 +40,7 @@ export interface CreateRoomSpec {
 }
 
 type PersistListener = (w: WriteBatch, ctx: RoomContext, info: PersistedInfo, origin: string | undefined) => void;
+type StoredListener = PersistListener;
 type CommitListener = (ctx: RoomContext, infos: readonly PersistedInfo[], origin: string | undefined) => void;
 
 export class RoomService {
@@ -49,6 +50,7 @@ export class RoomService {
   private readonly deps: RoomDeps;
   private readonly registry: ActorRegistry<RoomActor>;
   private readonly persistListeners: PersistListener[] = [];
+  private readonly storedListeners: StoredListener[] = [];
   private readonly commitListeners: CommitListener[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
 
@@ -57,6 +59,9 @@ export class RoomService {
     this.serverName = opts.serverName;
     this.loader = new EventLoader(opts.storage);
     const hooks: RoomHooks = {
+      onStored: (w, ctx, info, origin) => {
+        for (const l of this.storedListeners) l(w, ctx, info, origin);
+      },
       onPersisted: (w, ctx, info, origin) => {
         for (const l of this.persistListeners) l(w, ctx, info, origin);
       },
@@ -78,6 +83,11 @@ export class RoomService {
     });
     this.sweepTimer = setInterval(() => this.registry.sweep(), 60_000);
     this.sweepTimer.unref();
+  }
+
+  /** Side effects of every stored event that must commit with it, inside the storing write. */
+  onStored(listener: StoredListener): void {
+    this.storedListeners.push(listener);
   }
 
   /** Durable side effects for events that go to other servers, inside the storing write. */
@@ -161,6 +171,7 @@ export class RoomService {
         return receiveEvents(ctx, w, [{ event: ev }], {
           onPersisted: (wb, info) => {
             infos.push(info);
+            this.deps.hooks.onStored?.(wb, ctx!, info, undefined);
             this.deps.hooks.onPersisted?.(wb, ctx!, info, undefined);
           },
         });

@@ -12,6 +12,7 @@
 import type { JsonObject } from "../../events/types.js";
 import { stateKey } from "../../events/types.js";
 import type { EventRecord } from "../../storage/events.js";
+import type { WriteBatch } from "../../storage/write-batch.js";
 import type { NodeId } from "../../storage/state-node.js";
 import type { RoomContext } from "../room-context.js";
 import { isJsonObject } from "../../json.js";
@@ -59,12 +60,12 @@ export function isStrippedStateShaped(value: unknown): value is StrippedStateEve
  * map `root` (the state at the membership event), in `STRIPPED_STATE_TYPES` order; absent
  * types are skipped. Their `pduJson` is the full PDU, ready to splice into a response.
  */
-export function strippedStateRecords(ctx: RoomContext, root: NodeId): EventRecord[] {
+export function strippedStateRecords(ctx: RoomContext, root: NodeId, w?: WriteBatch): EventRecord[] {
   const out: EventRecord[] = [];
   for (const type of STRIPPED_STATE_TYPES) {
-    const nid = ctx.storage.state.get(root, stateKey(type, ""));
+    const nid = ctx.storage.state.get(root, stateKey(type, ""), w);
     if (nid === undefined) continue;
-    const rec = ctx.loader.recordByNid(nid);
+    const rec = ctx.loader.recordByNid(nid, w);
     if (rec) out.push(rec);
   }
   return out;
@@ -76,7 +77,7 @@ export function roomStateJsonArray(records: readonly EventRecord[]): string {
 }
 
 /** `strippedStateRecords` reduced to stripped state (what /sync serves). */
-export function strippedStateAt(ctx: RoomContext, root: NodeId): StrippedStateEvent[] {
-  return strippedStateRecords(ctx, root).map((r) => toStrippedState(r.pdu));
+export function strippedStateAt(ctx: RoomContext, root: NodeId, w?: WriteBatch): StrippedStateEvent[] {
+  return strippedStateRecords(ctx, root, w).map((r) => toStrippedState(r.pdu));
 }
 
