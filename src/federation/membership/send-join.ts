@@ -24,10 +24,15 @@ export function sendJoinV2Handler(deps: MembershipDeps): Handler<FederationAuth>
 }
 
 export function sendJoinV1Handler(deps: MembershipDeps): Handler<FederationAuth> {
-  return async (req) => bytes(`[200,${await sendJoin(deps, req, false)}]`, JSON_TYPE);
+  return async (req) => bytes(await sendJoin(deps, req, false, { before: "[200,", after: "]" }), JSON_TYPE);
 }
 
-async function sendJoin(deps: MembershipDeps, req: HttpRequest<FederationAuth>, omitMembers: boolean): Promise<string> {
+async function sendJoin(
+  deps: MembershipDeps,
+  req: HttpRequest<FederationAuth>,
+  omitMembers: boolean,
+  wrap?: { before: string; after: string },
+): Promise<Buffer> {
   const roomId = req.params.roomId!;
   const origin = req.auth.origin;
   assertServerAllowed(deps.storage, roomId, origin);
@@ -39,12 +44,15 @@ async function sendJoin(deps: MembershipDeps, req: HttpRequest<FederationAuth>, 
     body: req.body,
   });
   const { state, authChain } = joinStateAndAuthChain(ctx, record, { omitMembers });
-  return sendJoinBody({
-    state,
-    authChain,
-    ...(signedByUs ? { event: record.pduJson } : {}),
-    ...(omitMembers ? { serversInRoom: serversInRoomBefore(ctx, origin, record) } : {}),
-  });
+  return sendJoinBody(
+    {
+      state,
+      authChain,
+      ...(signedByUs ? { event: record.pduBytes } : {}),
+      ...(omitMembers ? { serversInRoom: serversInRoomBefore(ctx, origin, record) } : {}),
+    },
+    wrap,
+  );
 }
 
 /** A boolean query parameter: "true" / "false" / absent. */

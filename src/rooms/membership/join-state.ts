@@ -38,9 +38,9 @@ export interface JoinStateOptions {
 }
 
 export interface JoinState {
-  /** Full PDUs as stored JSON text. */
-  readonly state: string[];
-  readonly authChain: string[];
+  /** Full PDUs as their stored UTF-8 JSON bytes (a 100k-member answer is ~60 MB: no strings). */
+  readonly state: Buffer[];
+  readonly authChain: Buffer[];
 }
 
 /** `state` and `auth_chain` for the accepted join event `join` (see the file comment). */
@@ -51,11 +51,11 @@ export function joinStateAndAuthChain(ctx: RoomContext, join: EventRecord, opts:
 
   const stateNids = opts.omitMembers ? stateWithoutMembers(ctx, root, join) : allState(ctx, root);
   const walk = new AuthChainWalk(ctx);
-  const state: string[] = [];
+  const state: Buffer[] = [];
   for (const nid of stateNids) {
     const rec = storage.events.getEventByNid(nid);
     if (!rec) continue;
-    state.push(rec.pduJson);
+    state.push(rec.pduBytes);
     walk.start(rec);
   }
   walk.start(join);
@@ -64,7 +64,7 @@ export function joinStateAndAuthChain(ctx: RoomContext, join: EventRecord, opts:
     const inState = new Set(stateNids);
     chain = chain.filter((rec) => !inState.has(rec.nid));
   }
-  return { state, authChain: inAuthOrder(chain).map((rec) => rec.pduJson) };
+  return { state, authChain: inAuthOrder(chain).map((rec) => rec.pduBytes) };
 }
 
 /**
@@ -83,20 +83,42 @@ export function serversInRoomBefore(ctx: RoomContext, origin: string, join: Even
 }
 
 /**
- * The JSON text of the answer; `event` is the join event we signed (restricted joins). Pieces
- * are stored JSON text: this is string concatenation, not serialisation.
+ * The answer's bytes; `event` is the join event we signed (restricted joins). The pieces are
+ * stored JSON bytes, concatenated once: no serialisation, no JavaScript strings for the PDUs.
+ * `wrap` puts text around the object (the v1 endpoint answers `[200, {...}]`).
  */
-export function sendJoinBody(parts: {
-  readonly state: readonly string[];
-  readonly authChain: readonly string[];
-  readonly event?: string;
-  readonly serversInRoom?: readonly string[];
-}): string {
-  let out = `{"auth_chain":[${parts.authChain.join(",")}],"state":[${parts.state.join(",")}]`;
-  if (parts.event !== undefined) out += `,"event":${parts.event}`;
-  if (parts.serversInRoom !== undefined) out += `,"members_omitted":true,"servers_in_room":${JSON.stringify(parts.serversInRoom)}`;
-  return `${out}}`;
+export function sendJoinBody(
+  parts: {
+    readonly state: readonly Uint8Array[];
+    readonly authChain: readonly Uint8Array[];
+    readonly event?: Uint8Array;
+    readonly serversInRoom?: readonly string[];
+  },
+  wrap: { readonly before: string; readonly after: string } = { before: "", after: "" },
+): Buffer {
+  const out: Uint8Array[] = [];
+  const text = (t: string) => out.push(Buffer.from(t, "utf8"));
+  const list = (items: readonly Uint8Array[]) => {
+    items.forEach((item, i) => {
+      if (i > 0) out.push(COMMA);
+      out.push(item);
+    });
+  };
+  text(`${wrap.before}{"auth_chain":[`);
+  list(parts.authChain);
+  text(`],"state":[`);
+  list(parts.state);
+  text("]");
+  if (parts.event !== undefined) {
+    text(`,"event":`);
+    out.push(parts.event);
+  }
+  if (parts.serversInRoom !== undefined) text(`,"members_omitted":true,"servers_in_room":${JSON.stringify(parts.serversInRoom)}`);
+  text(`}${wrap.after}`);
+  return Buffer.concat(out);
 }
+
+const COMMA = Buffer.from(",");
 
 function allState(ctx: RoomContext, root: NodeId): number[] {
   const out: number[] = [];

@@ -24,7 +24,7 @@ describe("send_join state and auth chain", () => {
     const ctx = h.rooms.context(roomId)!;
     const rec = h.storage.events.getEvent(joinId)!;
     const { state, authChain } = joinStateAndAuthChain(ctx, rec, { omitMembers });
-    const parse = (list: string[]) => list.map((j) => JSON.parse(j) as Pdu);
+    const parse = (list: Buffer[]) => list.map((j) => JSON.parse(j.toString("utf8")) as Pdu);
     return { ctx, rec, state: parse(state), authChain: parse(authChain), version: ctx.version };
   }
 
@@ -98,8 +98,10 @@ describe("send_join state and auth chain", () => {
   });
 
   it("the body splices the stored JSON into a valid document", () => {
-    const body = sendJoinBody({ state: ['{"a":1}'], authChain: ['{"b":2}', '{"c":3}'], event: '{"e":4}', serversInRoom: ["x.org"] });
-    expect(JSON.parse(body)).toEqual({ auth_chain: [{ b: 2 }, { c: 3 }], state: [{ a: 1 }], event: { e: 4 }, members_omitted: true, servers_in_room: ["x.org"] });
-    expect(JSON.parse(sendJoinBody({ state: [], authChain: [] }))).toEqual({ auth_chain: [], state: [] });
+    const b = (t: string) => Buffer.from(t);
+    const body = sendJoinBody({ state: [b('{"a":1}')], authChain: [b('{"b":2}'), b('{"c":3}')], event: b('{"e":4}'), serversInRoom: ["x.org"] });
+    expect(JSON.parse(body.toString())).toEqual({ auth_chain: [{ b: 2 }, { c: 3 }], state: [{ a: 1 }], event: { e: 4 }, members_omitted: true, servers_in_room: ["x.org"] });
+    expect(JSON.parse(sendJoinBody({ state: [], authChain: [] }).toString())).toEqual({ auth_chain: [], state: [] });
+    expect(JSON.parse(sendJoinBody({ state: [], authChain: [] }, { before: "[200,", after: "]" }).toString())).toEqual([200, { auth_chain: [], state: [] }]);
   });
 });
