@@ -85,16 +85,26 @@ export class TransactionService {
     if (running) return running;
 
     const release = this.limiter.acquire(origin);
-    const p = this.process(origin, txnId, tx, rawBody).finally(() => {
-      release();
-      this.inflight.delete(key);
-    });
+    const work = this.process(origin, txnId, tx, rawBody);
+    const p = work.then((r) => r.response);
     this.inflight.set(key, p);
+    // The origin's slot frees with the answer; the in-flight entry stays until the response is
+    // recorded, so a retry in between shares this processing instead of redoing it.
+    void p.finally(release).catch(() => undefined);
+    void work
+      .then((r) => r.recorded)
+      .catch(() => undefined)
+      .finally(() => this.inflight.delete(key));
     return p;
   }
 
   /** `rawBody`: the request bytes, so the crypto pool parses the PDUs itself (no clone). */
-  private async process(origin: string, txnId: string, tx: ReturnType<typeof parseTransaction>, rawBody?: Uint8Array): Promise<JsonObject> {
+  private async process(
+    origin: string,
+    txnId: string,
+    tx: ReturnType<typeof parseTransaction>,
+    rawBody?: Uint8Array,
+  ): Promise<{ response: JsonObject; recorded: Promise<unknown> }> {
     const edu = eduServices(this.app);
     const [pdus] = await Promise.all([
       processPdus(this.pduDeps, origin, tx.pdus, rawBody ? { bytes: rawBody, field: "pdus" } : undefined),
@@ -105,11 +115,17 @@ export class TransactionService {
     const now = Date.now();
     const prune = now - this.lastPrune > PRUNE_EVERY_MS;
     if (prune) this.lastPrune = now;
-    await this.app.storage.write((w) => {
-      this.app.storage.txns.put(w, origin, txnId, response, now);
-      if (prune) this.app.storage.txns.prune(w, now - TXN_RETENTION_MS);
-    });
+    // The record only spares a retry the work: every PDU's outcome is already durable, and a
+    // retry recomputes the same answer from them (duplicates answer from their stored status).
+    // So the response does not wait for the record's commit; a retry arriving meanwhile still
+    // shares this processing (`recorded` keeps the in-flight entry until the record is in).
+    const recorded = this.app.storage
+      .write((w) => {
+        this.app.storage.txns.put(w, origin, txnId, response, now);
+        if (prune) this.app.storage.txns.prune(w, now - TXN_RETENTION_MS);
+      })
+      .catch((err: unknown) => this.log.warn({ err, origin, txn_id: txnId }, "could not record the transaction's response"));
     this.log.debug({ origin, txn_id: txnId, pdus: tx.pdus.length, edus: tx.edus.length }, "transaction processed");
-    return response;
+    return { response, recorded };
   }
 }
