@@ -10,6 +10,7 @@ import { generateConfigCommand } from "./cli/generate-config.js";
 import { generateKeysCommand } from "./cli/generate-keys.js";
 import { registerUserCommand } from "./cli/register-user.js";
 import { startCommand } from "./cli/start.js";
+import { backupCommand } from "./cli/backup.js";
 
 const COMMANDS: readonly Command[] = [
   startCommand,
@@ -17,6 +18,7 @@ const COMMANDS: readonly Command[] = [
   generateKeysCommand,
   checkConfigCommand,
   registerUserCommand,
+  backupCommand,
 ];
 
 function overview(): string {
