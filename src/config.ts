@@ -71,6 +71,9 @@ const schema = z
         // spec does not bound individually; 12 MiB leaves room for large to-device batches.
         max_transaction_body_bytes: positiveInt.default(12 * MiB),
         federation_max_concurrent_per_origin: positiveInt.default(10),
+        room_mailbox_capacity: positiveInt.default(256),
+        outbound_max_pending_pdus: positiveInt.default(10_000),
+        outbound_max_pending_edus: positiveInt.default(2_000),
         client_rate_per_second: z.number().positive().default(10),
         client_rate_burst: positiveInt.default(50),
       })
@@ -316,6 +319,11 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
     "On SIGTERM/SIGINT: how long in-flight requests may take to finish before listeners close anyway. Everything acknowledged is already durable.",
   "limits.max_transaction_body_bytes": "Largest federation /send transaction body in bytes.",
   "limits.federation_max_concurrent_per_origin": "Concurrent inbound federation requests per origin server.",
+  "limits.room_mailbox_capacity":
+    "Changes allowed to wait per room (one writer per room); beyond it requests get 429 M_LIMIT_EXCEEDED.",
+  "limits.outbound_max_pending_pdus":
+    "PDUs queued per destination before the queue collapses to catch-up markers (the peer then pulls the rest).",
+  "limits.outbound_max_pending_edus": "EDUs queued per destination; beyond it the oldest are dropped (they are ephemeral).",
   "limits.client_rate_per_second": "Sustained client requests per second per user.",
   "limits.client_rate_burst": "Client request burst per user.",
   log_level: "fatal | error | warn | info | debug | trace | silent.",

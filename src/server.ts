@@ -135,7 +135,7 @@ export function buildServices(config: Config, key: SigningKey): AppServices & { 
   const metrics = new Metrics();
   const storage = Storage.open(databasePath(config));
   const pool = new CryptoPool({ size: config.pool.size, maxQueue: config.pool.max_queue, identity: { serverName: config.server_name, key } });
-  const rooms = new RoomService({ storage, pool, serverName: config.server_name });
+  const rooms = new RoomService({ storage, pool, serverName: config.server_name, mailboxCapacity: config.limits.room_mailbox_capacity });
   rooms.onCommitted((ctx, infos) => {
     for (const info of infos) {
       metrics.storedEvents.inc({ status: info.status, origin: info.event.sender.endsWith(`:${ctx.serverName}`) ? "local" : "remote" });

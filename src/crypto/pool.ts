@@ -96,7 +96,8 @@ export class CryptoPool {
     try {
       return (await this.piscina.run(task, { name, transferList })) as R;
     } catch (e) {
-      if (e instanceof Error && /queue is at limit|Task queue is at limit/i.test(e.message)) throw new PoolBusyError();
+      // Piscina: "Task queue is at limit" (queue full), "No task queue available" (maxQueue 0, all busy).
+      if (e instanceof Error && /queue is at limit|no task queue available/i.test(e.message)) throw new PoolBusyError();
       throw e;
     }
   }

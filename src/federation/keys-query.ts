@@ -18,6 +18,7 @@ import { z } from "zod";
 import type { App } from "../app.js";
 import type { CryptoPool } from "../crypto/pool.js";
 import { Errors } from "../errors.js";
+import { isValidServerName } from "../events/ids.js";
 import type { JsonObject } from "../events/types.js";
 import { json, type HttpResponse } from "../http/request.js";
 import type { Router } from "../http/router.js";
@@ -73,13 +74,15 @@ export function parseKeyQueryBody(body: unknown): KeyQuery {
   if (!parsed.success) throw Errors.badJson(`Invalid key query: ${parsed.error.issues[0]?.message ?? "bad shape"}`);
   const out = new Map<string, ServerKeyQuery>();
   for (const [server, keys] of Object.entries(parsed.data.server_keys ?? {})) {
+    if (!isValidServerName(server)) throw Errors.invalidParam(`Not a server name: ${server}`);
     out.set(server, { keyIds: new Map(Object.entries(keys).map(([keyId, c]) => [keyId, c.minimum_valid_until_ts])) });
   }
   return out;
 }
 
-/** Parse the GET form. Throws 400 M_INVALID_PARAM on a non-integer minimum. */
+/** Parse the GET form. Throws 400 M_INVALID_PARAM on a bad server name or a non-integer minimum. */
 export function parseKeyQueryGet(serverName: string, minimum: string | null): KeyQuery {
+  if (!isValidServerName(serverName)) throw Errors.invalidParam(`Not a server name: ${serverName}`);
   let min: number | undefined;
   if (minimum !== null) {
     if (!/^-?\d{1,16}$/.test(minimum)) throw Errors.invalidParam("minimum_valid_until_ts must be an integer");

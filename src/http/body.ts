@@ -79,6 +79,26 @@ function tooLarge(limit: number) {
 }
 
 /** Parse `raw` per `mode`; throws the spec's errors. Pure: unit-testable without a socket. */
+/** Does the JSON text nest objects/arrays deeper than `max`? (A byte scan; strings skipped.) */
+export function nestingExceeds(raw: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
 export function parseBody(raw: Buffer, mode: BodyMode): unknown {
   switch (mode) {
     case "none":
@@ -94,10 +114,20 @@ export function parseBody(raw: Buffer, mode: BodyMode): unknown {
   }
 }
 
+/**
+ * Deepest nesting a JSON body may have. Nothing in Matrix comes near it; far deeper bodies
+ * would overflow the recursive steps later on (canonical JSON, structured clone to the crypto
+ * pool) and fail as 500s, and other homeservers' JSON stacks give up around a thousand levels.
+ */
+export const MAX_JSON_DEPTH = 512;
+
 function parseJson(raw: Buffer): unknown {
   if (raw.length === 0) throw Errors.notJson("Request body is empty; expected JSON");
   // JSON.parse would silently turn invalid UTF-8 into U+FFFD; the spec requires UTF-8.
   if (!isUtf8(raw)) throw Errors.notJson("Request body is not valid UTF-8");
+  if (raw.length > MAX_JSON_DEPTH && nestingExceeds(raw, MAX_JSON_DEPTH)) {
+    throw Errors.badJson(`Request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  }
   try {
     return JSON.parse(raw.toString("utf8")) as unknown;
   } catch {

@@ -37,22 +37,20 @@ export const registerSyncRoutes: RouteRegistrar = (router, app) => {
       const filter = ctx.filters.resolve(auth.userId, q.get("filter"));
       const setPresence = q.get("set_presence") ?? "online";
       if (!PRESENCE_VALUES.has(setPresence)) throw Errors.invalidParam("set_presence must be online, offline or unavailable");
+      // Every parameter is checked before the request has any effect (presence included).
+      const request = {
+        userId: auth.userId,
+        deviceId: auth.deviceId,
+        filter,
+        since,
+        fullState: booleanParam(q.get("full_state"), "full_state"),
+        useStateAfter: booleanParam(q.get("use_state_after"), "use_state_after"),
+      };
+      const timeoutMs = timeoutParam(q.get("timeout"));
       const { ready, done } = presence.syncing(auth.userId, setPresence as SyncPresence);
       try {
         await ready;
-        const body = await runSync(
-          ctx,
-          {
-            userId: auth.userId,
-            deviceId: auth.deviceId,
-            filter,
-            since,
-            fullState: booleanParam(q.get("full_state"), "full_state"),
-            useStateAfter: booleanParam(q.get("use_state_after"), "use_state_after"),
-          },
-          timeoutParam(q.get("timeout")),
-          http,
-        );
+        const body = await runSync(ctx, request, timeoutMs, http);
         return json(body);
       } finally {
         done();

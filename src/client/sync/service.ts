@@ -26,7 +26,7 @@ export async function runSync(ctx: SyncContext, req: SyncRequest, timeoutMs: num
   if (req.since !== undefined && req.since.toDevice > 0) {
     await ctx.edu.toDevice.deleteUpTo(req.userId, req.deviceId, req.since.toDevice);
   }
-  const deadline = Date.now() + (req.since === undefined || req.fullState ? 0 : timeoutMs);
+  let deadline = Date.now() + (req.since === undefined || req.fullState ? 0 : timeoutMs);
   let since: SyncPositions | undefined = req.since;
   for (;;) {
     const to = currentPositions(ctx);
@@ -39,9 +39,12 @@ export async function runSync(ctx: SyncContext, req: SyncRequest, timeoutMs: num
       since = to;
     }
     const rooms = joinedRoomIds(ctx, req.userId);
-    await ctx.notifier.wait(req.userId, rooms, deadline - Date.now());
+    const woken = await ctx.notifier.wait(req.userId, rooms, deadline - Date.now());
     // The client went away while we waited: nobody will read a response.
     if (http?.aborted) return {};
+    // Timed out, or released at shutdown: answer now (waiting again would return at once
+    // forever once the notifier is closed).
+    if (!woken) deadline = 0;
   }
 }
 

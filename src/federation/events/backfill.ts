@@ -11,6 +11,7 @@
  */
 import type { App } from "../../app.js";
 import { Errors } from "../../errors.js";
+import { isValidEventId } from "../../events/ids.js";
 import type { FederationAuth, Handler } from "../../http/request.js";
 import { MinHeap } from "../../rooms/state-res/min-heap.js";
 import type { EventRecord } from "../../storage/events.js";
@@ -25,6 +26,8 @@ export function getBackfillHandler(app: App): Handler<FederationAuth> {
   return (req) => {
     const from = req.query.getAll("v").filter((v) => v !== "");
     if (from.length === 0) throw Errors.missingParam("Missing query parameter 'v'");
+    const bad = from.find((v) => !isValidEventId(v));
+    if (bad !== undefined) throw Errors.invalidParam(`'v' is not an event ID: ${bad}`);
     const limit = Math.min(requiredIntParam(req.query, "limit", { min: 0 }), MAX_BACKFILL);
     const access = requireRoomForServer(app, req.params.roomId!, req.auth.origin);
     const records = backfillWalk(app, access.room.roomNid, from, limit);

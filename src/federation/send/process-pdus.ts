@@ -46,13 +46,15 @@ export async function processPdus(
   origin: string,
   pdus: readonly JsonObject[],
   source?: { bytes: Uint8Array; field: string },
+  txnId?: string,
 ): Promise<PduResults> {
   const results: PduResults = {};
-  const log = deps.log.child({ origin });
+  const log = deps.log.child({ origin, ...(txnId !== undefined ? { txn_id: txnId } : {}) });
   const fail = (raw: JsonObject, version: UncheckedPdu["version"] | undefined, error: string, eventId?: string): void => {
     const id = eventId ?? bestEffortEventId(raw, version);
+    const roomId = typeof raw.room_id === "string" ? raw.room_id : undefined;
     if (id !== undefined) results[id] = { error };
-    else log.info({ reason: error }, "PDU dropped without an event ID to report it under");
+    log.info({ event_id: id, room_id: roomId, reason: error }, "PDU dropped before reaching its room");
   };
 
   // Room, version and ACL per PDU, before paying for any crypto.
@@ -106,7 +108,11 @@ export async function processPdus(
   await Promise.all(
     [...byRoom].map(async ([roomId, events]) => {
       try {
-        for (const [id, r] of await processRoom(deps, origin, roomId, events)) results[id] = r;
+        for (const [id, r] of await processRoom(deps, origin, roomId, events)) {
+          results[id] = r;
+          // Rejections and unplaced events are rare and worth an operator's look; accepted are not logged.
+          if (r.error !== undefined) log.info({ room_id: roomId, event_id: id, reason: r.error }, "PDU not accepted");
+        }
       } catch (err) {
         if (err instanceof MailboxFullError || err instanceof PoolBusyError) {
           overload ??= err;

@@ -107,7 +107,7 @@ export class TransactionService {
   ): Promise<{ response: JsonObject; recorded: Promise<unknown> }> {
     const edu = eduServices(this.app);
     const [pdus] = await Promise.all([
-      processPdus(this.pduDeps, origin, tx.pdus, rawBody ? { bytes: rawBody, field: "pdus" } : undefined),
+      processPdus(this.pduDeps, origin, tx.pdus, rawBody ? { bytes: rawBody, field: "pdus" } : undefined, txnId),
       handleEdus({ edu, storage: this.app.storage, serverName: this.app.serverName, origin, log: this.log }, tx.edus),
     ]);
     this.count(pdus, tx.edus);

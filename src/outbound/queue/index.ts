@@ -39,7 +39,11 @@ export class OutboundQueues {
     opts: { limits?: Partial<OutboundLimits>; sender?: Partial<SenderOptions> } = {},
   ) {
     const log = logger("outbound.queue", { server_name: app.serverName });
-    this.store = new OutboundStore(app.storage.store, opts.limits);
+    this.store = new OutboundStore(app.storage.store, {
+      maxPendingPdus: app.config.limits.outbound_max_pending_pdus,
+      maxPendingEdus: app.config.limits.outbound_max_pending_edus,
+      ...opts.limits,
+    });
     this.sender = new TransactionSender(
       { serverName: app.serverName, storage: app.storage, store: this.store, transport: app.federation, log },
       { maxRetryMs: app.config.federation.retry_max_ms, ...opts.sender },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MatrixError } from "../../../src/errors.js";
-import { parseBody } from "../../../src/http/body.js";
+import { MAX_JSON_DEPTH, nestingExceeds, parseBody } from "../../../src/http/body.js";
 import { startListener, type Listener } from "../../../src/http/listener.js";
 import { bytes, json } from "../../../src/http/request.js";
 import { Router } from "../../../src/http/router.js";
@@ -37,6 +37,27 @@ describe("parseBody", () => {
     expect(errcodeOf(() => parseBody(b("[]"), "object"))).toEqual([400, "M_BAD_JSON"]);
     expect(errcodeOf(() => parseBody(b("null"), "object"))).toEqual([400, "M_BAD_JSON"]);
     expect(errcodeOf(() => parseBody(b('"s"'), "object-or-empty"))).toEqual([400, "M_BAD_JSON"]);
+  });
+});
+
+describe("JSON nesting limit", () => {
+  const nested = (n: number) => Buffer.from(`{"a":${"[".repeat(n - 1)}1${"]".repeat(n - 1)}}`);
+  it("measures depth outside strings only", () => {
+    expect(nestingExceeds(nested(10), 10)).toBe(false);
+    expect(nestingExceeds(nested(11), 10)).toBe(true);
+    expect(nestingExceeds(Buffer.from(`{"s":"${"[".repeat(50)}\\\"[[["}`), 5)).toBe(false);
+  });
+  it("refuses bodies nested deeper than the limit with 400 M_BAD_JSON, accepts the limit", () => {
+    expect(() => parseBody(nested(MAX_JSON_DEPTH), "object")).not.toThrow();
+    const err = (() => {
+      try {
+        parseBody(nested(MAX_JSON_DEPTH + 1), "object");
+      } catch (e) {
+        return e as MatrixError;
+      }
+      throw new Error("accepted");
+    })();
+    expect([err.status, err.errcode]).toEqual([400, "M_BAD_JSON"]);
   });
 });
 
