@@ -74,7 +74,8 @@ export function parseKeyQueryBody(body: unknown): KeyQuery {
   if (!parsed.success) throw Errors.badJson(`Invalid key query: ${parsed.error.issues[0]?.message ?? "bad shape"}`);
   const out = new Map<string, ServerKeyQuery>();
   for (const [server, keys] of Object.entries(parsed.data.server_keys ?? {})) {
-    if (!isValidServerName(server)) throw Errors.invalidParam(`Not a server name: ${server}`);
+    // A batch may name a server that is not one; it is left out (nothing is known of it).
+    if (!isValidServerName(server)) continue;
     out.set(server, { keyIds: new Map(Object.entries(keys).map(([keyId, c]) => [keyId, c.minimum_valid_until_ts])) });
   }
   return out;

@@ -54,7 +54,9 @@ describe("EDUs between two servers", () => {
     // EDUs for him (and resynchronises his whole list, having never had one).
     const lists = eduServices(A.app).deviceLists;
     const latest = () => accountsOf(B.app).deviceLists.streamId(bob.userId);
-    for (let i = 0; i < 400 && lists.state(bob.userId)?.lastStreamId !== latest(); i++) await new Promise((r) => setTimeout(r, 25));
+    // The EDU can land before A's resync of the whole list finishes (`stale` until then).
+    const settled = () => lists.state(bob.userId)?.lastStreamId === latest() && lists.state(bob.userId)?.stale === false;
+    for (let i = 0; i < 400 && !settled(); i++) await new Promise((r) => setTimeout(r, 25));
     // Registration was bob's first change; the join added one per device.
     expect(latest()).toBeGreaterThan(1);
     expect(lists.state(bob.userId)).toMatchObject({ lastStreamId: latest(), stale: false });
