@@ -1,5 +1,5 @@
 /**
- * Start a real Conflux server for a test: temp data dir, 127.0.0.1, an IP-literal server name
+ * Start a real Conflux server for a test: temp data dir, 127.0.0.1 (or another loopback address), an IP-literal server name
  * whose port is the federation listener's, client listener on an ephemeral port.
  */
 import net from "node:net";
@@ -28,18 +28,26 @@ export interface TestServerOptions {
   readonly dir?: TempDir;
   /** Reuse a federation port (restart with the same server name). */
   readonly federationPort?: number;
+  /**
+   * Loopback address both listeners bind and the server name's host (default 127.0.0.1).
+   * Other 127.x addresses give servers names that differ without their port, which server
+   * ACLs need (they match names with the port removed).
+   */
+  readonly host?: string;
+  /** A fixed client listener port (a restarted server keeps its clients' base URL); default ephemeral. */
+  readonly clientPort?: number;
 }
 
 // Test output stays readable unless a run asks for logs explicitly.
 if (process.env.CONFLUX_LOG_LEVEL === undefined) setLogLevel("warn");
 
 /** A port that was free a moment ago (the server name must name the port before binding). */
-export function freePort(): Promise<number> {
+export function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.unref();
     probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
+    probe.listen(0, host, () => {
       const { port } = probe.address() as net.AddressInfo;
       probe.close(() => resolve(port));
     });
@@ -48,17 +56,18 @@ export function freePort(): Promise<number> {
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = options.dir ?? tempDir();
+  const host = options.host ?? "127.0.0.1";
   let lastError: unknown;
   // Another process may grab the probed port before we bind it; try a few.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = options.federationPort ?? (await freePort());
-    const serverName = `127.0.0.1:${port}`;
+    const port = options.federationPort ?? (await freePort(host));
+    const serverName = `${host}:${port}`;
     const config = defaultConfig(
       deepMerge(
         {
           server_name: serverName,
           data_dir: dir.path,
-          listeners: { federation: { host: "127.0.0.1", port }, client: { host: "127.0.0.1", port: 0 } },
+          listeners: { federation: { host, port }, client: { host, port: options.clientPort ?? 0 } },
           pool: { size: 1 },
         },
         options.overrides ?? {},
@@ -71,8 +80,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         config,
         dir,
         serverName,
-        federationUrl: `https://127.0.0.1:${server.federation.port}`,
-        clientUrl: `${config.listeners.client.tls ? "https" : "http"}://127.0.0.1:${server.client.port}`,
+        federationUrl: `https://${host}:${server.federation.port}`,
+        clientUrl: `${config.listeners.client.tls ? "https" : "http"}://${host}:${server.client.port}`,
         async stop() {
           await server.stop(0);
           if (!options.dir) dir.cleanup();

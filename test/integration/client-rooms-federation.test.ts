@@ -98,9 +98,17 @@ describe("client rooms over federation", () => {
   it("a remote invite: rejected through the leave handshake", async () => {
     const room = await apiA.createRoom(alice, { room_version: "11", invite: [carol.user_id] });
     await waitFor("B to hold Carol's invite", () => membershipStore(servers.b.app.storage).invite(carol.user_id, room) !== undefined);
+    const { next_batch } = await apiB.ok<{ next_batch: string }>("/sync", { token: carol.access_token });
     await apiB.ok(apiB.room(room, "/leave"), { token: carol.access_token, body: { reason: "no thanks" } });
     await waitFor("B to drop Carol's invite", () => membershipStore(servers.b.app.storage).invite(carol.user_id, room) === undefined);
     await waitFor("A to see the rejection", async () => (await memberOn(apiA, alice, room, carol.user_id)) === "leave");
+    // B is not in the room, yet Carol's sync shows the leave event: clients take her
+    // membership from it (without it matrix-js-sdk keeps showing the invite).
+    const sync = await apiB.ok<{ rooms: { leave: Record<string, { timeline: { events: ClientEvent[] } }> } }>(`/sync?since=${encodeURIComponent(next_batch)}`, { token: carol.access_token });
+    const [leave] = sync.rooms.leave[room]!.timeline.events;
+    expect(leave).toMatchObject({ type: "m.room.member", state_key: carol.user_id, sender: carol.user_id, content: { membership: "leave", reason: "no thanks" } });
+    expect(await memberOn(apiA, alice, room, carol.user_id)).toBe("leave");
+    expect((await apiA.ok<{ event_id?: string }>(apiA.room(room, `/state/m.room.member/${encodeURIComponent(carol.user_id)}?format=event`), { token: alice.access_token })).event_id).toBe(leave!.event_id);
   });
 
   it("kicking a remote user reaches their server", async () => {

@@ -176,6 +176,7 @@ describe("membership changes", () => {
     await fx.send(roomId, bob, "hi from bob");
     const res = await fx.sync(alice, { since: next_batch });
     expect(bodies(res.rooms.join[roomId]!.timeline.events)).toEqual(["hi from bob"]);
+    expect(res.rooms.join[roomId]!.timeline.limited).toBe(false);
   });
 
   it("an invite shows stripped state with m.room.create and the invite event", async () => {
@@ -201,6 +202,10 @@ describe("membership changes", () => {
     await fx.membership(roomId, carol, carol.userId, "join");
     const res = await fx.sync(carol, { since: next_batch, timeout: 50_000 });
     expect(res.rooms.join[roomId]).toBeDefined();
+    // Newly joined: a gap before the timeline, so the client (which knew the room as an
+    // invite) resets it and back-paginates from prev_batch.
+    expect(res.rooms.join[roomId]!.timeline.limited).toBe(true);
+    expect(res.rooms.join[roomId]!.timeline.prev_batch).toEqual(expect.any(String));
     // The invite store catches up after the join commits; the next sync no longer lists the invite.
     for (let i = 0; i < 100 && fx.app.storage.store.dbs.membershipInvites.get([carol.userId, roomId]) !== undefined; i++) {
       await new Promise((r) => setTimeout(r, 10));

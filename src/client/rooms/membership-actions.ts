@@ -17,7 +17,8 @@
  * - Leave when not in the room: rejecting a remote invite or retracting a remote knock
  *   (make_leave/send_leave through the inviter's/knock's server). If no server can be reached
  *   the pending invite/knock is still dropped locally and the call succeeds: the user asked to
- *   be rid of it, and the room keeps its own view (other homeservers reject locally too).
+ *   be rid of it, and the room keeps its own view (other homeservers reject locally too); a
+ *   leave event of our own, sent nowhere, tells the user's clients.
  * - Invite: local invitees get an ordinary event (unless they block invites: 403
  *   M_INVITE_BLOCKED, modules/invite_permission.md); remote invitees go through the invite
  *   handshake. Already invited → nothing to do ("or was already invited").
@@ -28,7 +29,7 @@ import { Errors } from "../../errors.js";
 import { domainOf } from "../../events/ids.js";
 import type { JsonObject } from "../../events/types.js";
 import { logger } from "../../log.js";
-import { inviteRemoteUser, joinRemoteRoom, knockRemoteRoom, leaveRemoteRoom, weAreInRoom } from "../../outbound/membership/index.js";
+import { inviteRemoteUser, joinRemoteRoom, knockRemoteRoom, leaveRemoteRoom, outOfBandLeave, weAreInRoom } from "../../outbound/membership/index.js";
 import { JOIN_RULES, MEMBER } from "../../rooms/auth/types.js";
 import { invitePermissions } from "../../rooms/membership/invite-permission.js";
 import {
@@ -146,9 +147,11 @@ export async function leaveRoom(app: App, userId: string, roomId: string, extra:
     return { roomId, eventId: r.eventId };
   } catch (err) {
     log.info({ room_id: roomId, user_id: userId, err: String(err) }, "remote leave failed; dropping the pending invite/knock locally");
-    await store.removeInvite(userId, roomId);
-    await store.removeKnock(userId, roomId);
-    return { roomId, eventId: undefined };
+    // The user's clients learn of it from a leave event of our own (leave.ts `outOfBandLeave`).
+    const leave = await outOfBandLeave(app, (invite ?? knock)!, withoutMembership(extra));
+    await store.removeInvite(userId, roomId, leave);
+    await store.removeKnock(userId, roomId, leave);
+    return { roomId, eventId: leave.eventId };
   }
 }
 

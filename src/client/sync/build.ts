@@ -50,7 +50,8 @@ export function buildSync(run: SyncRun): BuiltSync {
   }
   const pending = pendingRooms(run);
   for (const roomId of pending.left) {
-    leave[roomId] ??= { timeline: { events: [], limited: false }, [run.useStateAfter ? "state_after" : "state"]: { events: [] }, account_data: { events: [] } };
+    const ended = pending.leaveEvents.get(roomId);
+    leave[roomId] ??= { timeline: { events: ended !== undefined ? [ended] : [], limited: false }, [run.useStateAfter ? "state_after" : "state"]: { events: [] }, account_data: { events: [] } };
   }
 
   const presence = presenceSection(run);

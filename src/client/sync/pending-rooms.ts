@@ -10,14 +10,15 @@
  *
  * Incremental: the entries of the viewer changed since `since`. One that was removed and not
  * replaced, in a room where the viewer has no local membership telling the story (a rejected
- * invite to a room we are not in), becomes an empty `rooms.leave` entry, so the client drops
- * the invite.
+ * invite to a room we are not in), becomes a `rooms.leave` entry whose timeline is the leave
+ * event that ended it, when a leave handshake did (clients take the viewer's membership from
+ * their member event: with none, matrix-js-sdk keeps showing the invite), else empty.
  */
 import type { JsonObject } from "../../events/types.js";
-import type { PendingKind, PendingMembership } from "../../rooms/membership/membership-store.js";
+import type { EndingLeave, PendingKind, PendingMembership } from "../../rooms/membership/membership-store.js";
 import { invitePermissions } from "../../rooms/membership/invite-permission.js";
 import { toStrippedState } from "../../rooms/membership/stripped-state.js";
-import { roomAllowed } from "../format/room-event-filter.js";
+import { matchesRoomEventFilter, roomAllowed } from "../format/room-event-filter.js";
 import type { SyncRun } from "./run.js";
 
 /** Membership-stream changes read per sync; the rest come with the next one. */
@@ -26,13 +27,15 @@ const CHANGE_BATCH = 5000;
 export interface PendingSections {
   readonly invite: Record<string, JsonObject>;
   readonly knock: Record<string, JsonObject>;
-  /** Rooms to report as left with no timeline (withdrawn remote invites/knocks). */
+  /** Rooms to report as left (withdrawn remote invites/knocks). */
   readonly left: string[];
+  /** Room ID → the viewer's leave event (client form, no room_id) that ended it, when known. */
+  readonly leaveEvents: Map<string, JsonObject>;
 }
 
 export function pendingRooms(run: SyncRun): PendingSections {
   const store = run.ctx.membership;
-  const out: PendingSections = { invite: {}, knock: {}, left: [] };
+  const out: PendingSections = { invite: {}, knock: {}, left: [], leaveEvents: new Map() };
   const since = run.since;
   if (since === undefined) {
     for (const p of store.invitesOf(run.userId)) add(run, out, p);
@@ -46,6 +49,8 @@ export function pendingRooms(run: SyncRun): PendingSections {
   const changes = page.filter((c) => c.pos <= run.to.membership);
   const seen = new Set<string>();
   for (const c of changes) {
+    // The latest leave of the window wins (changes are oldest first).
+    if (c.userId === run.userId && c.leave !== undefined && showsLeave(run, c.roomId, c.leave)) out.leaveEvents.set(c.roomId, clientLeave(c.leave));
     if (c.userId !== run.userId || seen.has(`${c.kind}\u0000${c.roomId}`)) continue;
     seen.add(`${c.kind}\u0000${c.roomId}`);
     const now = current(run, c.kind, c.roomId);
@@ -55,6 +60,25 @@ export function pendingRooms(run: SyncRun): PendingSections {
   // A room re-entered by invite or knock after a withdrawal in the same window is not left.
   out.left.splice(0, out.left.length, ...new Set(out.left.filter((r) => out.invite[r] === undefined && out.knock[r] === undefined)));
   return out;
+}
+
+function showsLeave(run: SyncRun, roomId: string, leave: EndingLeave): boolean {
+  const e = leave.event;
+  return matchesRoomEventFilter(run.filter.room.timeline, { type: e.type, sender: e.sender, roomId, content: e.content });
+}
+
+/** client_event_without_room_id.yaml; `unsigned.membership` is the viewer's own: leave. */
+function clientLeave(leave: EndingLeave): JsonObject {
+  const e = leave.event;
+  return {
+    event_id: leave.eventId,
+    type: e.type,
+    state_key: e.state_key ?? "",
+    sender: e.sender,
+    origin_server_ts: e.origin_server_ts,
+    content: e.content,
+    unsigned: { age: Math.max(0, Date.now() - e.origin_server_ts), membership: "leave" },
+  };
 }
 
 function current(run: SyncRun, kind: PendingKind, roomId: string): PendingMembership | undefined {

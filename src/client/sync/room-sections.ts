@@ -55,8 +55,14 @@ export function joinedRoomSection(run: SyncRun, plan: RoomPlan, extras: RoomExtr
   noteMembers(run, plan, members);
   const joinedFrom = plan.member.streamOrdering ?? Number.POSITIVE_INFINITY;
   const events = timeline.records.map((r) => run.event(r, r.streamOrdering !== undefined && r.streamOrdering >= joinedFrom ? "join" : undefined));
+  // A room newly joined in an incremental sync is a gap ("Syncing": the client fills gaps with
+  // /messages from prev_batch): the client knew at most its invite or knock, not the history
+  // before the timeline (often not even on this server yet, after a remote join). Clients only
+  // reset a room they already knew, and take its prev_batch, on `limited` (matrix-js-sdk;
+  // Synapse reports newly joined rooms as limited for this reason).
+  const newlyJoined = run.since !== undefined && plan.after === undefined;
   const out: JsonObject = {
-    timeline: { events, limited: timeline.limited, prev_batch: timeline.prevBatch },
+    timeline: { events, limited: timeline.limited || newlyJoined, prev_batch: timeline.prevBatch },
     [run.useStateAfter ? "state_after" : "state"]: { events: state.map((r) => run.event(r)) },
     ephemeral: { events: ephemeral },
     account_data: { events: accountData as unknown as JsonObject[] },

@@ -7,6 +7,6 @@
 export { weAreInRoom, type MembershipResult } from "./handshake.js";
 export { joinRemoteRoom, type JoinRemoteRequest } from "./join.js";
 export { knockRemoteRoom, type KnockRemoteRequest, type KnockResult } from "./knock.js";
-export { leaveRemoteRoom, type LeaveRemoteRequest } from "./leave.js";
+export { leaveRemoteRoom, outOfBandLeave, type LeaveRemoteRequest } from "./leave.js";
 export { inviteRemoteUser, type InviteRemoteRequest } from "./invite.js";
 export { toClientError, InvalidRemoteResponse } from "./remote-errors.js";

@@ -5,8 +5,10 @@
  * The servers with a joined member in the state before the event and in the state after it,
  * and for a membership event also the target's server (an invitee's, a kicked or banned
  * user's server must hear of it even when it has no one joined), minus us, minus the server
- * the event came from (a handshake event's origin already has it), minus servers the room's
- * server ACL denies (they would ignore it: "Server Access Control Lists").
+ * the event came from (a handshake event's origin already has it). Servers the room's server
+ * ACL denies are NOT left out: "Servers should still send events to denied servers if they
+ * are still residents of the room" (client-server modules/server_acls.md, "Server
+ * behaviour"); the ACL only governs what those servers may send us.
  *
  * The state before a local or handshake event is the room's current state when the listener
  * runs: `onPersisted` runs inside the room's write, before that write changes the current
@@ -16,7 +18,6 @@
  */
 import { domainOf } from "../../events/ids.js";
 import type { RoomEvent } from "../../events/types.js";
-import { isServerAllowedInRoom, SERVER_ACL } from "../../federation/acl.js";
 import type { RoomContext } from "../../rooms/room-context.js";
 
 export function destinationsFor(ctx: RoomContext, ev: RoomEvent, origin: string | undefined): string[] {
@@ -27,6 +28,5 @@ export function destinationsFor(ctx: RoomContext, ev: RoomEvent, origin: string 
   }
   out.delete(ctx.serverName);
   if (origin !== undefined) out.delete(origin);
-  if (ctx.storage.rooms.currentStateNid(ctx.roomNid, SERVER_ACL, "") === undefined) return [...out];
-  return [...out].filter((d) => isServerAllowedInRoom(ctx.storage, ctx.roomId, d));
+  return [...out];
 }

@@ -67,6 +67,14 @@ export interface MembershipChange {
   readonly roomId: string;
   /** The entry was removed (rejected, retracted, superseded); otherwise it was put. */
   readonly removed: boolean;
+  /** A removal by a leave handshake: the user's leave event (federation form). */
+  readonly leave?: EndingLeave;
+}
+
+/** The leave event that ended a pending invite or knock of a room we are not in. */
+export interface EndingLeave {
+  readonly eventId: string;
+  readonly event: Pdu;
 }
 
 export type MembershipChangeListener = (change: MembershipChange) => void;
@@ -90,13 +98,16 @@ export class MembershipStore {
     return this.commit((w) => this.putIn(w, "knock", input)).then((c) => c[c.length - 1]!.pos);
   }
 
-  /** Resolves with the change's position, or undefined when there was nothing to remove. */
-  removeInvite(userId: string, roomId: string): Promise<number | undefined> {
-    return this.commit((w) => this.removeIn(w, "invite", userId, roomId)).then((c) => c[0]?.pos);
+  /**
+   * Resolves with the change's position, or undefined when there was nothing to remove.
+   * `leave`: the leave event that ended it (rejecting a remote invite), for /sync.
+   */
+  removeInvite(userId: string, roomId: string, leave?: EndingLeave): Promise<number | undefined> {
+    return this.commit((w) => this.removeIn(w, "invite", userId, roomId, leave)).then((c) => c[0]?.pos);
   }
 
-  removeKnock(userId: string, roomId: string): Promise<number | undefined> {
-    return this.commit((w) => this.removeIn(w, "knock", userId, roomId)).then((c) => c[0]?.pos);
+  removeKnock(userId: string, roomId: string, leave?: EndingLeave): Promise<number | undefined> {
+    return this.commit((w) => this.removeIn(w, "knock", userId, roomId, leave)).then((c) => c[0]?.pos);
   }
 
   /**
@@ -127,12 +138,14 @@ export class MembershipStore {
   }
 
   /** `remove` inside a caller's write; empty when there was no such entry. */
-  removeIn(w: WriteBatch, kind: PendingKind, userId: string, roomId: string): MembershipChange[] {
+  removeIn(w: WriteBatch, kind: PendingKind, userId: string, roomId: string, leave?: EndingLeave): MembershipChange[] {
     if (w.read(DB[kind], [userId, roomId]) === undefined) return [];
     const pos = this.nextPosition(w);
     w.remove(DB[kind], [userId, roomId]);
-    w.put("membershipStream", pos, [KIND_CODE[kind], userId, roomId, true]);
-    return [{ pos, kind, userId, roomId, removed: true }];
+    const stored: StoredMembershipChange = [KIND_CODE[kind], userId, roomId, true];
+    if (leave !== undefined) stored.push([leave.eventId, JSON.stringify(leave.event)]);
+    w.put("membershipStream", pos, stored);
+    return [{ pos, kind, userId, roomId, removed: true, ...(leave !== undefined ? { leave } : {}) }];
   }
 
   /** Tell `onChange` listeners about committed changes (callers of `putIn` / `removeIn`). */
@@ -167,7 +180,15 @@ export class MembershipStore {
     const changes: MembershipChange[] = [];
     const db = this.storage.store.dbs.membershipStream;
     for (const { key, value } of db.getRange({ start: after, end: position, exclusiveStart: true, inclusiveEnd: true, limit })) {
-      changes.push({ pos: key, kind: KIND_BY_CODE[value[0]]!, userId: value[1], roomId: value[2], removed: value[3] });
+      const leave = value[4];
+      changes.push({
+        pos: key,
+        kind: KIND_BY_CODE[value[0]]!,
+        userId: value[1],
+        roomId: value[2],
+        removed: value[3],
+        ...(leave !== undefined ? { leave: { eventId: leave[0], event: JSON.parse(leave[1]) as Pdu } } : {}),
+      });
     }
     return { position, changes };
   }

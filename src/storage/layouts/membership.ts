@@ -28,8 +28,13 @@ export type StoredPendingMembership = [
 /** 0 = invite, 1 = knock. */
 export type PendingKindCode = 0 | 1;
 
-/** [kind, userId, roomId, removed] */
-export type StoredMembershipChange = [kind: PendingKindCode, userId: string, roomId: string, removed: boolean];
+/**
+ * [kind, userId, roomId, removed, leave?]
+ * - `leave`: for a removal that a leave handshake ended (a rejected remote invite, a withdrawn
+ *   remote knock), `[eventId, pduJson]` of that leave event: we are not in the room, so it is
+ *   stored nowhere else, and /sync's `rooms.leave` shows it to the user.
+ */
+export type StoredMembershipChange = [kind: PendingKindCode, userId: string, roomId: string, removed: boolean, leave?: [eventId: string, pduJson: string]];
 
 export const MEMBERSHIP_LAYOUT = {
   membershipInvites: db<[string, string], StoredPendingMembership>({

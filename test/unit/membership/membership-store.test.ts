@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MembershipStore, membershipStore, type MembershipChange } from "../../../src/rooms/membership/membership-store.js";
+import type { Pdu } from "../../../src/events/types.js";
 import { Storage } from "../../../src/storage/storage.js";
 
 const USER = "@bob:local.test";
@@ -59,6 +60,18 @@ describe("MembershipStore", () => {
     expect(store.since(2, 1)).toEqual({ position: 4, changes: [expected[2]] });
     expect(store.since(4)).toEqual({ position: 4, changes: [] });
     expect(store.knock(USER, "!a:r.test")).toBeUndefined();
+  });
+
+  it("a removal by a leave handshake keeps the leave event on the stream (for /sync's rooms.leave)", async () => {
+    await store.putInvite({ userId: USER, roomId: "!a:r.test", roomVersion: "12", event: event("!a:r.test", "invite"), strippedState: [] });
+    const leave = { eventId: "$leave", event: JSON.parse(event("!a:r.test", "leave")) as Pdu };
+    const seen: MembershipChange[] = [];
+    const off = store.onChange((c) => seen.push(c));
+    await store.removeInvite(USER, "!a:r.test", leave);
+    off();
+    const removal = { pos: 2, kind: "invite", userId: USER, roomId: "!a:r.test", removed: true, leave };
+    expect(seen).toEqual([removal]);
+    expect(store.since(1).changes).toEqual([removal]);
   });
 
   it("positions survive a restart and several writes in one turn stay ordered", async () => {

@@ -51,10 +51,10 @@ describe("fan-out destinations and catch-up events", () => {
     expect(destinationsFor(ctx, draft("m.room.member", "@u:a.test", { membership: "join" }), "a.test")).toEqual(["b.test"]);
   });
 
-  it("leaves out servers the room's ACL denies", async () => {
+  it("still sends to servers the room's ACL denies while they are residents (server_acls.md)", async () => {
     await h.rooms.send(roomId, { type: "m.room.server_acl", stateKey: "", sender: ALICE, content: { allow: ["*"], deny: ["b.test"], allow_ip_literals: true } });
     const ctx = h.rooms.context(roomId)!;
-    expect(destinationsFor(ctx, draft("m.room.message", undefined, {}), undefined)).toEqual(["a.test"]);
+    expect(destinationsFor(ctx, draft("m.room.message", undefined, {}), undefined).sort()).toEqual(["a.test", "b.test"]);
   });
 
   it("catch-up sends our forward extremities, or the marked event when none is ours", async () => {
