@@ -6,6 +6,7 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RemoteEventBuilder, randomKey } from "../../bench/lib/remote-events.js";
+import { accountsOf } from "../../src/accounts/of-app.js";
 import { encodeBase64 } from "../../src/events/base64.js";
 import { eventReferences } from "../../src/events/event.js";
 import { referenceHash } from "../../src/events/hashes.js";
@@ -23,11 +24,16 @@ let env: Env;
 let bob: string;
 beforeAll(async () => {
   env = await startEnv();
-  bob = `@bob:${env.server.serverName}`;
+  bob = await localUser("bob");
 });
 afterAll(async () => {
   await env?.stop();
 });
+
+/** A registered user of the Conflux under test (invites for anyone else are refused). */
+async function localUser(localpart: string): Promise<string> {
+  return (await accountsOf(env.app).register({ userId: `@${localpart}:${env.server.serverName}`, password: null })).userId;
+}
 
 /** A room that lives on the remote only: its state events and an invite builder. */
 interface RemoteRoom {
@@ -131,9 +137,20 @@ describe.each(["7", "10", "11", "12"])("invite v2, room version %s", (v) => {
     expectError(await inviteV2(room.roomId, eventId, { room_version: 12, event: pdu }), 400, "M_BAD_JSON");
   });
 
-  it("not our user, not an invite, not from the origin, bad signature, wrong IDs → 400 M_INVALID_PARAM; malformed → 400 M_BAD_JSON", async () => {
+  it("an invite we refuse: a user of another server, or none of ours → 403 M_FORBIDDEN, nothing recorded", async () => {
+    const targets: [string, RegExp][] = [
+      ["@bob:elsewhere.example", /not on this server/],
+      [`@nobody${v}:${env.server.serverName}`, /no active account/],
+    ];
+    for (const [target, why] of targets) {
+      const { pdu, eventId } = room.invite(target);
+      expectError(await inviteV2(room.roomId, eventId, { room_version: v, event: pdu, invite_room_state: room.state }), 403, "M_FORBIDDEN", why);
+      expect(membershipStore(env.app.storage).invite(target, room.roomId)).toBeUndefined();
+    }
+  });
+
+  it("not an invite, not from the origin, bad signature, wrong IDs → 400 M_INVALID_PARAM; malformed → 400 M_BAD_JSON", async () => {
     const cases: [ReturnType<RemoteRoom["invite"]>, RegExp][] = [
-      [room.invite("@bob:elsewhere.example"), /not on this server/],
       [room.invite(bob, (ev) => void (ev.content = { membership: "join" })), /Not an invite/],
       [room.invite(bob, (ev) => void (ev.type = "m.room.topic")), /m.room.member/],
       [room.invite(bob, (ev) => void (ev.sender = "@carol:elsewhere.example")), /requesting server/],
@@ -152,7 +169,7 @@ describe.each(["7", "10", "11", "12"])("invite v2, room version %s", (v) => {
   });
 
   it("the invitee blocks invites → 403 M_INVITE_BLOCKED, nothing recorded", async () => {
-    const blocked = `@blocker${v}:${env.server.serverName}`;
+    const blocked = await localUser(`blocker${v}`);
     const permissions = invitePermissions(env.app.storage);
     permissions.setAccountDataLookup((user, type) => (user === blocked && type === "m.invite_permission_config" ? { default_action: "block" } : undefined));
     try {
@@ -177,14 +194,14 @@ describe.each(["7", "10", "11", "12"])("invite v2, room version %s", (v) => {
       [...(room.state as unknown as JsonValue[]), { type: "m.room.topic", state_key: "", sender: "@carol:x.example", content: { topic: "legacy" } }], // not a PDU
     ];
     for (const invite_room_state of variants) {
-      const { pdu, eventId } = room.invite(`@v${crypto.randomBytes(4).toString("hex")}:${env.server.serverName}`);
+      const { pdu, eventId } = room.invite(await localUser(`v${crypto.randomBytes(4).toString("hex")}`));
       const res = await inviteV2(room.roomId, eventId, { room_version: v, event: pdu, invite_room_state });
       if (strict) expectError(res, 400, "M_INVALID_PARAM", /room state/);
       else expect(res.status, res.text).toBe(200);
     }
     if (strict) return;
     // Accepted: the bad PDU is not passed on to clients; the legacy stripped entry is.
-    const user = `@legacy${v}:${env.server.serverName}`;
+    const user = await localUser(`legacy${v}`);
     const { pdu, eventId } = room.invite(user);
     const offered = [...room.state, other.state[2]!, { type: "m.room.topic", state_key: "", sender: "@carol:x.example", content: { topic: "legacy" } }];
     expect((await inviteV2(room.roomId, eventId, { room_version: v, event: pdu, invite_room_state: offered })).status).toBe(200);
@@ -230,7 +247,7 @@ describe("invites for rooms Conflux is in", () => {
     const roomId = await createRoom(env, v, { extra: () => [{ type: "m.room.name", stateKey: "", sender: env.alice, content: { name: "Ours" } }] });
     const carol = env.remote.userId(`inroom${v}`);
     expect((await joinRoom(env, roomId, carol)).res.status).toBe(200);
-    const dave = `@dave${v}:${env.server.serverName}`;
+    const dave = await localUser(`dave${v}`);
     const builder = new RemoteEventBuilder(env.remote.serverName, env.app.rooms, env.remote.key);
     const ev = builder.event(roomId, { type: "m.room.member", stateKey: dave, sender: carol, content: { membership: "invite" } });
     const create = env.app.storage.events.getEvent(env.app.storage.rooms.getRoom(roomId)!.createEventId!)!.pdu;
@@ -242,7 +259,7 @@ describe("invites for rooms Conflux is in", () => {
     expect(pending.strippedState.find((s) => s.type === "m.room.name")?.content).toEqual({ name: "Ours" });
 
     const outsider = env.remote.userId(`outsider${v}`);
-    const erin = `@erin${v}:${env.server.serverName}`;
+    const erin = await localUser(`erin${v}`);
     const refused = builder.event(roomId, { type: "m.room.member", stateKey: erin, sender: outsider, content: { membership: "invite" } });
     expectError(await inviteV2(roomId, refused.eventId, { room_version: v, event: refused.pdu, invite_room_state: offered }), 403, "M_FORBIDDEN");
     expect(membershipStore(env.app.storage).invite(erin, roomId)).toBeUndefined();

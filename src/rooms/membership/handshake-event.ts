@@ -37,7 +37,7 @@ export interface HandshakeExpectation {
   /** The path's room ID. */
   readonly roomId: string;
   readonly version: RoomVersion;
-  /** Our server name (an invite's target must be ours). */
+  /** Our server name. */
   readonly serverName: string;
 }
 
@@ -52,7 +52,6 @@ export function checkHandshakeEvent(raw: unknown, exp: HandshakeExpectation): Pd
   if (pdu.state_key === undefined) throw Errors.invalidParam("The event has no state_key");
 
   if (exp.membership === "invite") {
-    if (domainOf(pdu.state_key) !== exp.serverName) throw Errors.invalidParam("The invited user is not on this server");
     const thirdParty = objectField(pdu.content, "third_party_invite") !== undefined;
     if (!thirdParty && domainOf(pdu.sender) !== exp.origin) throw Errors.invalidParam("The sender is not a user of the requesting server");
   } else {

@@ -3,8 +3,10 @@
  * "Inviting to a room"; modules/invite_permission.md):
  *
  *   (handler: body shape, room version supported, ACL)
- *   → field checks: `m.room.member`, membership `invite`, sender on the origin, target on
- *     our server, room and event ID as in the path (400 M_BAD_JSON / M_INVALID_PARAM)
+ *   → field checks: `m.room.member`, membership `invite`, sender on the origin, room and
+ *     event ID as in the path (400 M_BAD_JSON / M_INVALID_PARAM)
+ *   → the target is not an active user of ours → 403 M_FORBIDDEN: an invite we refuse
+ *     ("The homeserver refuses to participate"); we keep no invites for nobody
  *   → the target blocks invites → 403 M_INVITE_BLOCKED
  *   → signatures and hashes (400 M_INVALID_PARAM)
  *   → the offered room state (offered-room-state.ts: strict → 400 M_INVALID_PARAM, else warn)
@@ -18,7 +20,9 @@
  *   → recorded as a pending invite of the user (membership-store.ts) for /sync, with stripped
  *     state from our own copy of the room when we are in it, else from the offered state.
  */
+import { UserStore } from "../../accounts/users.js";
 import { Errors } from "../../errors.js";
+import { domainOf } from "../../events/ids.js";
 import type { RoomVersion } from "../../events/room-versions.js";
 import type { Pdu } from "../../events/types.js";
 import { toRoomEvent } from "../../events/event.js";
@@ -53,6 +57,7 @@ export async function receiveInvite(deps: MembershipDeps, req: InviteRequest): P
     serverName: deps.serverName,
   });
   const invitee = pdu.state_key!;
+  assertInviteeIsOurs(deps, invitee);
   if (invitePermissions(deps.storage).isBlocked(invitee)) throw Errors.inviteBlocked("The user does not accept invites");
 
   const checkDeps = { pool: deps.pool, keys: deps.keyRing };
@@ -87,4 +92,10 @@ export async function receiveInvite(deps: MembershipDeps, req: InviteRequest): P
     origin: req.origin,
   });
   return signed;
+}
+
+function assertInviteeIsOurs(deps: MembershipDeps, invitee: string): void {
+  if (domainOf(invitee) !== deps.serverName) throw Errors.forbidden("The invited user is not on this server");
+  const account = new UserStore(deps.storage.store).get(invitee);
+  if (account === undefined || account.deactivated) throw Errors.forbidden("The invited user has no active account on this server");
 }
