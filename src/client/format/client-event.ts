@@ -26,7 +26,7 @@
 import type { App } from "../../app.js";
 import { redactsOf } from "../../events/event.js";
 import type { RoomVersion } from "../../events/room-versions.js";
-import { stateKey, type JsonObject } from "../../events/types.js";
+import { stateKey, type JsonObject, type Pdu } from "../../events/types.js";
 import { MEMBER } from "../../rooms/auth/types.js";
 import type { EventRecord } from "../../storage/events.js";
 import type { NodeId } from "../../storage/state-node.js";
@@ -94,20 +94,13 @@ export class ClientEventFormatter {
   private base(rec: EventRecord): ClientEvent {
     const pdu = rec.pdu;
     const room = this.room(rec.roomNid);
-    const out: ClientEvent = {
-      event_id: rec.eventId,
-      type: pdu.type,
-      sender: pdu.sender,
-      origin_server_ts: pdu.origin_server_ts,
-      content: pdu.content,
-    };
-    if (pdu.state_key !== undefined) out.state_key = pdu.state_key;
+    const out = clientEventFields(rec.eventId, pdu);
     if (!this.opts.omitRoomId && room) out.room_id = room.roomId;
     if (room && pdu.type === "m.room.redaction") {
       const redacts = redactsOf(pdu, room.version);
       if (redacts !== undefined) out.redacts = redacts;
     }
-    out.unsigned = { age: Math.max(0, this.now - pdu.origin_server_ts) };
+    out.unsigned = { age: ageAt(pdu, this.now) };
     return out;
   }
 
@@ -137,6 +130,21 @@ export class ClientEventFormatter {
     }
     return r;
   }
+}
+
+/**
+ * The fields of the client form taken straight from the PDU (no room lookups, no `unsigned`):
+ * also for events that are in none of our rooms, such as an out-of-band leave.
+ */
+export function clientEventFields(eventId: string, pdu: Pdu): ClientEvent {
+  const out: ClientEvent = { event_id: eventId, type: pdu.type, sender: pdu.sender, origin_server_ts: pdu.origin_server_ts, content: pdu.content };
+  if (pdu.state_key !== undefined) out.state_key = pdu.state_key;
+  return out;
+}
+
+/** `unsigned.age` at `now`. */
+export function ageAt(pdu: Pdu, now: number): number {
+  return Math.max(0, now - pdu.origin_server_ts);
 }
 
 /** One event in client form (for callers that format a single event). */

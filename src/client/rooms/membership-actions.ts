@@ -84,8 +84,7 @@ export async function joinRoom(app: App, userId: string, roomId: string, via: re
     const r = await joinRemoteRoom(app, { roomId, userId, servers, content });
     // The pending-membership tracker ends the invite too, but after its own write; a client
     // that syncs right after its join must not still see the invite.
-    await store.removeInvite(userId, roomId);
-    await store.removeKnock(userId, roomId);
+    await store.removePending(userId, roomId);
     return { roomId, eventId: r.eventId };
   }
   const actor = app.rooms.actor(roomId);
@@ -149,8 +148,7 @@ export async function leaveRoom(app: App, userId: string, roomId: string, extra:
     log.info({ room_id: roomId, user_id: userId, err: String(err) }, "remote leave failed; dropping the pending invite/knock locally");
     // The user's clients learn of it from a leave event of our own (leave.ts `outOfBandLeave`).
     const leave = await outOfBandLeave(app, (invite ?? knock)!, withoutMembership(extra));
-    await store.removeInvite(userId, roomId, leave);
-    await store.removeKnock(userId, roomId, leave);
+    await store.removePending(userId, roomId, leave);
     return { roomId, eventId: leave.eventId };
   }
 }

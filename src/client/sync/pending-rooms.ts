@@ -18,6 +18,7 @@ import type { JsonObject } from "../../events/types.js";
 import type { EndingLeave, PendingKind, PendingMembership } from "../../rooms/membership/membership-store.js";
 import { invitePermissions } from "../../rooms/membership/invite-permission.js";
 import { toStrippedState } from "../../rooms/membership/stripped-state.js";
+import { ageAt, clientEventFields } from "../format/client-event.js";
 import { matchesRoomEventFilter, roomAllowed } from "../format/room-event-filter.js";
 import type { SyncRun } from "./run.js";
 
@@ -50,7 +51,7 @@ export function pendingRooms(run: SyncRun): PendingSections {
   const seen = new Set<string>();
   for (const c of changes) {
     // The latest leave of the window wins (changes are oldest first).
-    if (c.userId === run.userId && c.leave !== undefined && showsLeave(run, c.roomId, c.leave)) out.leaveEvents.set(c.roomId, clientLeave(c.leave));
+    if (c.userId === run.userId && c.leave !== undefined && showsLeave(run, c.roomId, c.leave)) out.leaveEvents.set(c.roomId, clientLeave(run, c.leave));
     if (c.userId !== run.userId || seen.has(`${c.kind}\u0000${c.roomId}`)) continue;
     seen.add(`${c.kind}\u0000${c.roomId}`);
     const now = current(run, c.kind, c.roomId);
@@ -68,17 +69,8 @@ function showsLeave(run: SyncRun, roomId: string, leave: EndingLeave): boolean {
 }
 
 /** client_event_without_room_id.yaml; `unsigned.membership` is the viewer's own: leave. */
-function clientLeave(leave: EndingLeave): JsonObject {
-  const e = leave.event;
-  return {
-    event_id: leave.eventId,
-    type: e.type,
-    state_key: e.state_key ?? "",
-    sender: e.sender,
-    origin_server_ts: e.origin_server_ts,
-    content: e.content,
-    unsigned: { age: Math.max(0, Date.now() - e.origin_server_ts), membership: "leave" },
-  };
+function clientLeave(run: SyncRun, leave: EndingLeave): JsonObject {
+  return { ...clientEventFields(leave.eventId, leave.event), unsigned: { age: ageAt(leave.event, run.now), membership: "leave" } };
 }
 
 function current(run: SyncRun, kind: PendingKind, roomId: string): PendingMembership | undefined {

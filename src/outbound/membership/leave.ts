@@ -37,8 +37,7 @@ export function leaveRemoteRoom(app: App, req: LeaveRemoteRequest): Promise<Memb
     async (server) => {
       const leave = await leaveVia(app, server, req);
       const store = membershipStore(app.storage);
-      await store.removeInvite(req.userId, req.roomId, leave);
-      await store.removeKnock(req.userId, req.roomId, leave);
+      await store.removePending(req.userId, req.roomId, leave);
       return { roomId: req.roomId, eventId: leave.eventId };
     },
     (r) => r,

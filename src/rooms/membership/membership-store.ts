@@ -7,8 +7,7 @@
  * - federation `/invite` (src/federation/membership/invite.ts) when a remote server invites a
  *   local user;
  * - the outbound side when a local user knocks on a remote room (`putKnock` with the
- *   `knock_room_state` the resident returned) or rejects / retracts (`removeInvite`,
- *   `removeKnock`);
+ *   `knock_room_state` the resident returned), joins, or rejects / retracts (`removePending`);
  * - `trackPendingMemberships` (pending-tracker.ts), which follows our rooms' committed member
  *   events: an accepted invite/knock of a local user is put, any other membership of that
  *   user in that room removes the entry.
@@ -106,8 +105,12 @@ export class MembershipStore {
     return this.commit((w) => this.removeIn(w, "invite", userId, roomId, leave)).then((c) => c[0]?.pos);
   }
 
-  removeKnock(userId: string, roomId: string, leave?: EndingLeave): Promise<number | undefined> {
-    return this.commit((w) => this.removeIn(w, "knock", userId, roomId, leave)).then((c) => c[0]?.pos);
+  /**
+   * Both of the user's pending entries for the room, in one write: what ends them (a join, a
+   * leave handshake, a local rejection) ends whichever there is.
+   */
+  async removePending(userId: string, roomId: string, leave?: EndingLeave): Promise<void> {
+    await this.commit((w) => [...this.removeIn(w, "invite", userId, roomId, leave), ...this.removeIn(w, "knock", userId, roomId, leave)]);
   }
 
   /**
