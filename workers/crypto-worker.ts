@@ -6,7 +6,7 @@ import sodium from "sodium-native";
 import { workerData } from "node:worker_threads";
 import { getRoomVersion } from "../src/events/room-versions.js";
 import { verifyEvent, type ServerKey } from "../src/events/verify-event.js";
-import { addEventSignature, hashAndSignEvent } from "../src/events/sign-event.js";
+import { addEventSignature, signNewEvent } from "../src/events/sign-event.js";
 import { checkContentHash, computeEventId, referenceHash } from "../src/events/hashes.js";
 import { signJson, signingKeyFromSeed, checkJsonSignature, type SigningKey } from "../src/events/signing-json.js";
 import { encodeBase64 } from "../src/events/base64.js";
@@ -90,8 +90,7 @@ export function signEvents(task: SignEventsTask): SignedEvent[] {
   return task.events.map((ev, i) => {
     const version = getRoomVersion(task.versions[i] ?? "");
     if (!version) throw new Error(`unknown room version ${task.versions[i]}`);
-    const pdu = hashAndSignEvent(ev, version, serverName, key);
-    return { pdu, eventId: computeEventId(pdu, version), referenceHash: encodeBase64(referenceHash(pdu, version)) };
+    return signNewEvent(ev, version, serverName, key);
   });
 }
 

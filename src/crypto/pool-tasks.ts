@@ -70,12 +70,10 @@ export interface SignEventsTask {
   versions: readonly string[];
 }
 
-/** A newly signed event with what callers need next: its ID and reference hash. */
+/** A newly signed event with its ID. */
 export interface SignedEvent {
   pdu: Pdu;
   eventId: string;
-  /** Unpadded base64 reference hash (v1/v2 references to this event carry it). */
-  referenceHash: string;
 }
 
 export interface SignJsonTask {

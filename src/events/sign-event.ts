@@ -4,7 +4,7 @@
  * appendices "Signing JSON", copy the signature back onto the full event.
  */
 import { encodeBase64 } from "./base64.js";
-import { contentHash, referenceHashInput } from "./hashes.js";
+import { computeEventId, contentHash, eventIdFromReferenceHash, referenceHashInput, sha256 } from "./hashes.js";
 import type { EventJson } from "./redaction.js";
 import type { RoomVersion } from "./room-versions.js";
 import { signDetached, type SigningKey } from "./signing-json.js";
@@ -16,8 +16,23 @@ import type { Pdu, Signatures } from "./types.js";
  * the event from other servers are kept alongside ours, and `unsigned` is carried over as is.
  */
 export function hashAndSignEvent(event: EventJson, version: RoomVersion, signingName: string, key: SigningKey): Pdu {
+  return hashAndSign(event, version, signingName, key).pdu;
+}
+
+/**
+ * `hashAndSignEvent`, also giving the new event's ID. The signed bytes are the reference-hash
+ * input, so a v3+ ID comes from hashing them once more, not from building them again.
+ */
+export function signNewEvent(event: EventJson, version: RoomVersion, signingName: string, key: SigningKey): { pdu: Pdu; eventId: string } {
+  const { pdu, signed } = hashAndSign(event, version, signingName, key);
+  const eventId = version.eventIdFormat === "carried" ? computeEventId(pdu, version) : eventIdFromReferenceHash(sha256(signed), version);
+  return { pdu, eventId };
+}
+
+function hashAndSign(event: EventJson, version: RoomVersion, signingName: string, key: SigningKey): { pdu: Pdu; signed: Buffer } {
   const hashed = { ...event, hashes: { sha256: encodeBase64(contentHash(event, version)) } } as Pdu;
-  return addEventSignature(hashed, version, signingName, key);
+  const signed = referenceHashInput(hashed, version);
+  return { pdu: withSignature(hashed, signingName, key, signed), signed };
 }
 
 /**
@@ -27,7 +42,11 @@ export function hashAndSignEvent(event: EventJson, version: RoomVersion, signing
  */
 export function addEventSignature(pdu: EventJson, version: RoomVersion, signingName: string, key: SigningKey): Pdu {
   // The signed bytes are the reference-hash input: redacted, without signatures/unsigned.
-  const signature = signDetached(referenceHashInput(pdu, version), key.secretKey);
+  return withSignature(pdu, signingName, key, referenceHashInput(pdu, version));
+}
+
+function withSignature(pdu: EventJson, signingName: string, key: SigningKey, signedBytes: Uint8Array): Pdu {
+  const signature = signDetached(signedBytes, key.secretKey);
   const existing = isSignatures(pdu.signatures) ? pdu.signatures : {};
   const signatures: Signatures = { ...existing, [signingName]: { ...(existing[signingName] ?? {}), [key.keyId]: signature } };
   return { ...pdu, signatures } as Pdu;

@@ -14,8 +14,8 @@
  * From room v5 a key's `valid_until_ts` must also cover `origin_server_ts`. The caller caps
  * `validUntilTs` at now+7 days when it builds a `ServerKey`.
  */
-import { decodeBase64, encodeBase64, encodeBase64Url } from "./base64.js";
-import { claimedContentHash, eventHashInputs, isValidCarriedEventId, sha256 } from "./hashes.js";
+import { decodeBase64 } from "./base64.js";
+import { claimedContentHash, eventHashInputs, eventIdFromReferenceHash, isValidCarriedEventId, sha256 } from "./hashes.js";
 import { domainOf, isValidServerName } from "./ids.js";
 import type { RoomVersion } from "./room-versions.js";
 import { ED25519, verifyDetached } from "./signing-json.js";
@@ -108,8 +108,7 @@ export function verifyEvent(pdu: Pdu, version: RoomVersion, keys: ServerKeyLooku
     }
     result.eventId = id;
   } else {
-    const hash = sha256(message);
-    result.eventId = `$${version.eventIdFormat === "base64" ? encodeBase64(hash) : encodeBase64Url(hash)}`;
+    result.eventId = eventIdFromReferenceHash(sha256(message), version);
   }
 
   const ts = pdu.origin_server_ts;

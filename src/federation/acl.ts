@@ -69,21 +69,26 @@ export function isServerAllowed(acl: ServerAcl, serverName: string): boolean {
 const cache = new Map<number, ServerAcl>();
 const CACHE_MAX = 10_000;
 
-/** Is `serverName` allowed to take part in `roomId` per the room's current ACL? */
-export function isServerAllowedInRoom(storage: Storage, roomId: string, serverName: string): boolean {
-  const room = storage.rooms.getRoom(roomId);
-  if (!room) return true;
-  const nid = storage.rooms.currentStateNid(room.roomNid, SERVER_ACL, "");
-  if (nid === undefined) return true;
+/** The room's current ACL, parsed; undefined when it has none (everyone is allowed). */
+export function roomServerAcl(storage: Storage, roomNid: number): ServerAcl | undefined {
+  const nid = storage.rooms.currentStateNid(roomNid, SERVER_ACL, "");
+  if (nid === undefined) return undefined;
   let acl = cache.get(nid);
   if (!acl) {
     const content = storage.events.getEventByNid(nid)?.pdu.content;
-    if (!content) return true;
+    if (!content) return undefined;
     acl = parseServerAcl(content);
     if (cache.size >= CACHE_MAX) cache.clear();
     cache.set(nid, acl);
   }
-  return isServerAllowed(acl, serverName);
+  return acl;
+}
+
+/** Is `serverName` allowed to take part in `roomId` per the room's current ACL? */
+export function isServerAllowedInRoom(storage: Storage, roomId: string, serverName: string): boolean {
+  const room = storage.rooms.getRoom(roomId);
+  const acl = room && roomServerAcl(storage, room.roomNid);
+  return acl === undefined || isServerAllowed(acl, serverName);
 }
 
 /** 403 M_FORBIDDEN when the ACL denies `serverName` (server-server-api.md: MUST). */

@@ -19,7 +19,7 @@
  * resolution), but get no stream ordering, since they are not sent to clients.
  */
 import { domainOf } from "../events/ids.js";
-import { stateKey, type JsonObject, type RoomEvent, type StateKey } from "../events/types.js";
+import { splitStateKey, stateKey, type JsonObject, type RoomEvent, type StateKey } from "../events/types.js";
 import type { EventStore } from "./events.js";
 import { statusCode, type EventStatus } from "./events.js";
 import type { StoredEvent } from "./layout.js";
@@ -48,8 +48,6 @@ export interface PersistEventInput {
    * stream order). Default: the next backfill ordering.
    */
   readonly streamOrdering?: number;
-  /** The PDU as JSON text when the caller already has it (saves a JSON.stringify). */
-  readonly pduJson?: string;
 }
 
 export interface PersistOptions {
@@ -146,7 +144,7 @@ export function persistEvents(
 
     const authOrder = existing?.[2] ?? w.next("authOrder");
     // A redaction applied while the event was an outlier stays applied (its text is kept).
-    const pduJson = existing?.[9] != null ? undefined : (input.pduJson ?? JSON.stringify(ev.pdu));
+    const pduJson = existing?.[9] != null ? undefined : JSON.stringify(ev.pdu);
     const stored: StoredEvent = [
       ev.eventId,
       roomNid,
@@ -198,9 +196,7 @@ function applyCurrentState(
     }
   }
   for (const [key, , nid] of deltas) {
-    const sep = key.indexOf("\u0000");
-    const type = key.slice(0, sep);
-    const sk = key.slice(sep + 1);
+    const { type, stateKey: sk } = splitStateKey(key);
     if (nid === null) w.remove("roomState", [roomNid, type, sk]);
     else w.put("roomState", [roomNid, type, sk], nid);
     if (type === MEMBER) updateMembership(deps, w, roomNid, sk, nid, memberships);

@@ -152,6 +152,11 @@ export class RoomStore {
   }
 
   /** Servers with at least one joined member: where new events of the room are sent. */
+  /** Does `serverName` have a joined user in the room? (One point read: big rooms have thousands of servers.) */
+  hasJoinedServer(roomNid: number, serverName: string): boolean {
+    return (this.store.dbs.roomHosts.get([roomNid, serverName]) ?? 0) > 0;
+  }
+
   joinedServers(roomNid: number): string[] {
     const out: string[] = [];
     for (const key of this.store.dbs.roomHosts.getKeys(prefixRange([roomNid]))) {

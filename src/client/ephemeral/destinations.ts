@@ -15,7 +15,7 @@
 import { deviceListDestinations } from "../../accounts/device-list-edus.js";
 import type { App } from "../../app.js";
 import type { JsonObject } from "../../events/types.js";
-import { isServerAllowedInRoom, SERVER_ACL } from "../../federation/acl.js";
+import { isServerAllowed, roomServerAcl } from "../../federation/acl.js";
 import { logger } from "../../log.js";
 import { queueEdu } from "../../outbound/queue/index.js";
 
@@ -25,8 +25,8 @@ export function roomDestinations(app: App, roomId: string): string[] {
   const room = app.storage.rooms.getRoom(roomId);
   if (room === undefined) return [];
   const servers = app.storage.rooms.joinedServers(room.roomNid).filter((s) => s !== app.serverName);
-  if (servers.length === 0 || app.storage.rooms.currentStateNid(room.roomNid, SERVER_ACL, "") === undefined) return servers;
-  return servers.filter((s) => isServerAllowedInRoom(app.storage, roomId, s));
+  const acl = servers.length === 0 ? undefined : roomServerAcl(app.storage, room.roomNid);
+  return acl === undefined ? servers : servers.filter((s) => isServerAllowed(acl, s));
 }
 
 export function userDestinations(app: App, userId: string): Set<string> {

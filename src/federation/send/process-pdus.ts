@@ -74,8 +74,7 @@ export async function processPdus(
     }
     // Events of a room none of our users is in are not ours to take (we would store history
     // nobody here can see, and could not tell whether it is current).
-    // (One point read of the joined-servers index: big rooms have thousands of servers.)
-    if ((deps.rooms.storage.store.dbs.roomHosts.get([room.roomNid, deps.rooms.serverName]) ?? 0) <= 0) {
+    if (!deps.rooms.storage.rooms.hasJoinedServer(room.roomNid, deps.rooms.serverName)) {
       fail(raw, version, `${deps.rooms.serverName} is not in room ${roomId}`);
       continue;
     }

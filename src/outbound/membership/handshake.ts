@@ -31,7 +31,7 @@ export interface HandshakeRequest {
 /** Our server has a joined member in the room: it is part of the room's DAG. */
 export function weAreInRoom(app: App, roomId: string): boolean {
   const room = app.storage.rooms.getRoom(roomId);
-  return room !== undefined && app.storage.rooms.joinedServers(room.roomNid).includes(app.serverName);
+  return room !== undefined && app.storage.rooms.hasJoinedServer(room.roomNid, app.serverName);
 }
 
 /**

@@ -13,7 +13,7 @@ import type { RoomContext } from "../room-context.js";
 export type MembershipDeps = Pick<App, "serverName" | "storage" | "pool" | "rooms" | "keyRing" | "log">;
 
 export function isResident(deps: Pick<App, "storage" | "serverName">, roomNid: number): boolean {
-  return deps.storage.rooms.joinedServers(roomNid).includes(deps.serverName);
+  return deps.storage.rooms.hasJoinedServer(roomNid, deps.serverName);
 }
 
 /** The room's context, or 404 M_NOT_FOUND when we do not know it or are not in it. */

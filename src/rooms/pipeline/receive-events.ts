@@ -36,8 +36,6 @@ import { stateBeforeEvent } from "./state-before.js";
 
 export interface IncomingEvent {
   readonly event: RoomEvent;
-  /** The PDU as JSON text when the caller has it (saves a stringify in storage). */
-  readonly pduJson?: string;
 }
 
 export type StoredOutcome = "accepted" | "soft_failed" | "rejected";
@@ -82,7 +80,7 @@ export function receiveEvents(ctx: RoomContext, w: WriteBatch, events: readonly 
   const create = ctx.version.roomIdFromCreateEvent ? createEventOf(ctx, w) : undefined;
   const outcomes: EventOutcome[] = [];
 
-  for (const { event: ev, pduJson } of events) {
+  for (const { event: ev } of events) {
     const existing = ctx.loader.record(ev.eventId, w);
     if (existing && existing.status !== "outlier") {
       outcomes.push({
@@ -107,21 +105,21 @@ export function receiveEvents(ctx: RoomContext, w: WriteBatch, events: readonly 
     }
     if (stateBefore === null) {
       if (!check4.result.allowed) {
-        outcomes.push(store(ctx, w, ev, pduJson, "rejected", check4.result.reason, null, opts));
+        outcomes.push(store(ctx, w, ev, "rejected", check4.result.reason, null, opts).outcome);
         continue;
       }
       outcomes.push({ eventId: ev.eventId, status: "unplaced", reason: "the state before the event is unknown (missing prev events)" });
       continue;
     }
     if (!check4.result.allowed) {
-      outcomes.push(store(ctx, w, ev, pduJson, "rejected", `auth events: ${check4.result.reason}`, stateBefore, opts));
+      outcomes.push(store(ctx, w, ev, "rejected", `auth events: ${check4.result.reason}`, stateBefore, opts).outcome);
       continue;
     }
 
     // 5. the state before the event
     const check5 = checkAuthRules(ev, new StateView(ctx.storage, ctx.loader, stateBefore, w), ctx.version);
     if (!check5.allowed) {
-      outcomes.push(store(ctx, w, ev, pduJson, "rejected", `state before: ${check5.reason}`, stateBefore, opts));
+      outcomes.push(store(ctx, w, ev, "rejected", `state before: ${check5.reason}`, stateBefore, opts).outcome);
       continue;
     }
 
@@ -135,16 +133,15 @@ export function receiveEvents(ctx: RoomContext, w: WriteBatch, events: readonly 
 
     // 7. the room's Policy Server, if it uses one
     if (softFail === undefined && needsPolicySignature(ev)) {
-      const ps = roomPolicyServer(current, (server) => ctx.storage.rooms.joinedServers(ctx.roomNid).includes(server));
+      const ps = roomPolicyServer(current, (server) => ctx.storage.rooms.hasJoinedServer(ctx.roomNid, server));
       if (ps && !hasValidPolicySignature(ev, ps, ctx.version)) softFail = `policy server ${ps.via} has not signed the event`;
     }
 
-    const outcome = store(ctx, w, ev, pduJson, softFail ? "soft_failed" : "accepted", softFail, stateBefore, opts);
+    const { outcome, stateAfter } = store(ctx, w, ev, softFail ? "soft_failed" : "accepted", softFail, stateBefore, opts);
     outcomes.push(outcome);
     if (outcome.status !== "accepted" && outcome.status !== "soft_failed") continue;
     if (outcome.status === "accepted") {
-      const after = ctx.loader.recordByNid(outcome.nid, w)?.stateAfter ?? stateBefore;
-      heads.accept(w, ev, outcome.nid, after, outcome.referencedBefore);
+      heads.accept(w, ev, outcome.nid, stateAfter ?? stateBefore, outcome.referencedBefore);
       if (ev.redacts !== undefined) applyRedaction(ctx, w, ev, outcome.nid, stateBefore);
       // A redaction that came first interned this event's ID, so only then can one exist.
       if (outcome.referencedBefore) applyEarlierRedactions(ctx, w, ev, outcome.nid);
@@ -164,20 +161,17 @@ function store(
   ctx: RoomContext,
   w: WriteBatch,
   ev: RoomEvent,
-  pduJson: string | undefined,
   status: EventStatus & StoredOutcome,
   reason: string | undefined,
   stateBefore: NodeId | null,
   opts: ReceiveOptions,
-): EventOutcome {
-  const [persisted] = ctx.storage.persistEvents(w, ctx.roomNid, [
-    { event: ev, status, rejectReason: reason, stateBefore, pduJson },
-  ]);
+): { outcome: EventOutcome; stateAfter: NodeId | null } {
+  const [persisted] = ctx.storage.persistEvents(w, ctx.roomNid, [{ event: ev, status, rejectReason: reason, stateBefore }]);
   ctx.loader.remember(persisted!.nid, ev);
   if (stateBefore !== null) {
     opts.onPersisted?.(w, { event: ev, nid: persisted!.nid, status, streamOrdering: persisted!.streamOrdering, stateBefore });
   }
-  return {
+  const outcome: EventOutcome = {
     eventId: ev.eventId,
     status,
     reason,
@@ -186,4 +180,5 @@ function store(
     duplicate: false,
     referencedBefore: persisted!.referencedBefore,
   };
+  return { outcome, stateAfter: persisted!.stateAfter };
 }

@@ -32,7 +32,7 @@ import { stateRootsAround } from "./states-around.js";
 
 /** Does `serverName` have a user whose current membership in the room is `join`? */
 export function isServerInRoom(storage: Storage, roomNid: number, serverName: string): boolean {
-  return (storage.store.dbs.roomHosts.get([roomNid, serverName]) ?? 0) > 0;
+  return storage.rooms.hasJoinedServer(roomNid, serverName);
 }
 
 /**
