@@ -11,6 +11,7 @@ import { accountsOf } from "../../accounts/of-app.js";
 import type { App } from "../../app.js";
 import { Errors } from "../../errors.js";
 import { eduServices, isPresenceState } from "../../edu/index.js";
+import { presenceContent } from "../../edu/presence.js";
 import { isHistoricalUserId } from "../../events/ids.js";
 import type { JsonObject } from "../../events/types.js";
 import { json, type Handler } from "../../http/request.js";
@@ -50,13 +51,7 @@ export function getPresenceHandler(app: App): Handler {
       throw Errors.notFound("No presence state for this user");
     }
     const lastActive = Math.max(e.lastActiveTs, local.lastActiveTs(userId) ?? 0);
-    const out: JsonObject = {
-      presence: e.presence,
-      last_active_ago: Math.max(0, Date.now() - lastActive),
-      currently_active: e.currentlyActive,
-    };
-    if (e.statusMsg !== undefined) out.status_msg = e.statusMsg;
-    return json(out);
+    return json(presenceContent({ ...e, lastActiveTs: lastActive }, Date.now()));
   };
 }
 

@@ -13,7 +13,7 @@
  */
 import type { App } from "../../app.js";
 import { Errors } from "../../errors.js";
-import { stateKey } from "../../events/types.js";
+import { splitStateKey, stateKey } from "../../events/types.js";
 import type { RoomRecord } from "../../storage/rooms.js";
 import type { NodeId } from "../../storage/state-node.js";
 import { HISTORY_VISIBILITY, historyVisibilityOf } from "../../rooms/visibility/history-visibility.js";
@@ -75,9 +75,8 @@ export function stateEntriesAt(app: App, access: RoomReadAccess, type?: string):
   if (access.current) return app.storage.rooms.currentState(access.room.roomNid, type);
   const out: { type: string; stateKey: string; nid: number }[] = [];
   for (const [key, nid] of app.storage.state.toMap(access.stateRoot)) {
-    const i = key.indexOf("\u0000");
-    const t = key.slice(0, i);
-    if (type === undefined || t === type) out.push({ type: t, stateKey: key.slice(i + 1), nid });
+    const split = splitStateKey(key);
+    if (type === undefined || split.type === type) out.push({ ...split, nid });
   }
   return out;
 }

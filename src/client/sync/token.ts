@@ -118,11 +118,6 @@ export function parseSyncToken(token: string, param = "since"): SyncPositions {
   return p;
 }
 
-/** The pagination token for a room position (`prev_batch`); a valid sync token too. */
-export function formatRoomToken(pos: number): string {
-  return `s${pos}`;
-}
-
 /**
  * The room stream position a `/sync` or pagination token names (for /messages `from`/`to`),
  * or `undefined` when the token is not one of ours.

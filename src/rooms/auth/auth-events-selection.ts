@@ -14,7 +14,7 @@
  * Each is included "if any": this lists the slots, the caller takes those that exist.
  */
 import type { RoomVersion } from "../../events/room-versions.js";
-import type { JsonObject, StateKeyTuple } from "../../events/types.js";
+import { stateKey as slotOf, type JsonObject, type StateKeyTuple } from "../../events/types.js";
 import { AUTHORISING_USER } from "./restricted-join.js";
 import { CREATE, JOIN_RULES, MEMBER, POWER_LEVELS, THIRD_PARTY_INVITE, objectField } from "./types.js";
 
@@ -26,7 +26,7 @@ export function authEventTypes(
   const out: StateKeyTuple[] = [];
   const seen = new Set<string>();
   const add = (type: string, stateKey: string) => {
-    const k = `${type}\u0000${stateKey}`;
+    const k = slotOf(type, stateKey);
     if (!seen.has(k)) {
       seen.add(k);
       out.push({ type, stateKey });

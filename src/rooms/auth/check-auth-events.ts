@@ -21,7 +21,7 @@
  */
 import { roomIdOfCreateEvent } from "../../events/ids.js";
 import type { RoomVersion } from "../../events/room-versions.js";
-import type { RoomEvent } from "../../events/types.js";
+import { stateKey, type RoomEvent } from "../../events/types.js";
 import { authEventTypes } from "./auth-events-selection.js";
 import { checkAuthRules } from "./check-auth.js";
 import { type AuthResult, CREATE, deny, stateFromEvents } from "./types.js";
@@ -51,19 +51,19 @@ export function checkAgainstAuthEvents(
 
   const seen = new Set<string>();
   for (const { event } of listed) {
-    const slot = `${event.type}\u0000${event.stateKey ?? ""}`;
+    const slot = stateKey(event.type, event.stateKey ?? "");
     if (event.stateKey !== undefined && seen.has(slot)) {
       return deny(`auth_events: duplicate entries for (${event.type}, ${event.stateKey})`);
     }
     seen.add(slot);
   }
 
-  const expected = new Set(authEventTypes(ev, version).map((t) => `${t.type}\u0000${t.stateKey}`));
+  const expected = new Set(authEventTypes(ev, version).map((t) => stateKey(t.type, t.stateKey)));
   for (const { event } of listed) {
     if (event.type === CREATE && !version.createInAuthEvents) {
       return deny("auth_events: m.room.create must not be among the auth events in this room version");
     }
-    if (event.stateKey === undefined || !expected.has(`${event.type}\u0000${event.stateKey}`)) {
+    if (event.stateKey === undefined || !expected.has(stateKey(event.type, event.stateKey))) {
       return deny(`auth_events: ${event.type} entry is not called for by the auth events selection`);
     }
   }

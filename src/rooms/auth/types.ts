@@ -7,7 +7,7 @@
  * the current state) is the caller's choice; see server-server-api.md "Checks performed on
  * receipt of a PDU", checks 4–6.
  */
-import type { JsonObject, RoomEvent } from "../../events/types.js";
+import { stateKey, type JsonObject, type RoomEvent } from "../../events/types.js";
 import { isJsonObject } from "../../json.js";
 
 export type AuthResult = { allowed: true } | { allowed: false; reason: string };
@@ -27,13 +27,9 @@ export function deny(reason: string): AuthResult {
 export function stateFromEvents(events: Iterable<RoomEvent>): AuthStateLookup {
   const map = new Map<string, RoomEvent>();
   for (const ev of events) {
-    if (ev.stateKey !== undefined) map.set(slot(ev.type, ev.stateKey), ev);
+    if (ev.stateKey !== undefined) map.set(stateKey(ev.type, ev.stateKey), ev);
   }
-  return { get: (type, stateKey) => map.get(slot(type, stateKey)) };
-}
-
-function slot(type: string, stateKey: string): string {
-  return `${type}\u0000${stateKey}`;
+  return { get: (type, key) => map.get(stateKey(type, key)) };
 }
 
 // Event types the rules look at.

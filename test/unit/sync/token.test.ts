@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
   deviceListPositionsOf,
-  formatRoomToken,
   formatSyncToken,
   parseSyncToken,
   roomPositionOf,
@@ -10,7 +9,7 @@ import {
   ZERO_POSITIONS,
   type SyncPositions,
 } from "../../../src/client/sync/token.js";
-import { parsePositionToken } from "../../../src/client/format/tokens.js";
+import { parsePositionToken, positionToken } from "../../../src/client/format/tokens.js";
 
 const sample: SyncPositions = {
   room: 12,
@@ -46,7 +45,7 @@ describe("sync tokens", () => {
 
   it("gives /messages and /keys/changes the positions they need", () => {
     expect(roomPositionOf(formatSyncToken(sample))).toBe(12);
-    expect(roomPositionOf(formatRoomToken(-4))).toBe(-4);
+    expect(roomPositionOf(positionToken(-4))).toBe(-4);
     expect(deviceListPositionsOf(formatSyncToken(sample))).toEqual({ local: 4, remote: 5 });
     // The pagination parser of the rooms API accepts our next_batch.
     expect(parsePositionToken(formatSyncToken(sample))).toBe(12);
