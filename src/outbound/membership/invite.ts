@@ -19,20 +19,18 @@
  */
 import type { App } from "../../app.js";
 import { Errors } from "../../errors.js";
-import { toRoomEvent } from "../../events/event.js";
 import { domainOf } from "../../events/ids.js";
 import { redact } from "../../events/redaction.js";
-import type { JsonObject, JsonValue, Pdu } from "../../events/types.js";
+import type { JsonObject, Pdu } from "../../events/types.js";
 import { logger } from "../../log.js";
-import { checkAuthRules } from "../../rooms/auth/check-auth.js";
 import { buildEventTemplate } from "../../rooms/local/build-event.js";
 import { strippedStateRecords } from "../../rooms/membership/stripped-state.js";
+import { checkTemplate } from "../../rooms/membership/template.js";
 import { StateView } from "../../rooms/state-view.js";
-import { RemoteError } from "../errors.js";
 import type { MembershipResult } from "./handshake.js";
 import { InvalidRemoteResponse, toClientError } from "./remote-errors.js";
+import { requestInvite } from "./invite-request.js";
 import { verifyRemoteEvents } from "./verify-remote-events.js";
-import { isJsonObject } from "../../json.js";
 
 const log = logger("outbound.invite");
 
@@ -58,8 +56,7 @@ export async function inviteRemoteUser(app: App, req: InviteRemoteRequest): Prom
     const ctx = actor.context();
     const heads = app.storage.rooms.getHeads(ctx.roomNid);
     const t = buildEventTemplate(ctx, { type: "m.room.member", stateKey: req.invitee, sender: req.sender, content: { ...(req.content ?? {}), membership: "invite" } }, heads);
-    const draft = toRoomEvent(t as unknown as Pdu, ctx.version, "$draft", ctx.roomId);
-    const allowed = checkAuthRules(draft, new StateView(ctx.storage, ctx.loader, heads.stateRoot), ctx.version);
+    const allowed = checkTemplate(ctx, t, new StateView(ctx.storage, ctx.loader, heads.stateRoot));
     if (!allowed.allowed) throw Errors.forbidden(allowed.reason);
     return { template: t, version: ctx.version, offered: strippedStateRecords(ctx, heads.stateRoot).map((r) => r.pdu) };
   });
@@ -69,7 +66,7 @@ export async function inviteRemoteUser(app: App, req: InviteRemoteRequest): Prom
   // 2. the invitee's server signs (or refuses).
   let returned: unknown;
   try {
-    returned = await sendInvite(app, inviteeServer, req.roomId, eventId, version.id, version.eventFormat === "v1", signed!.pdu, offered);
+    returned = await requestInvite(app.federation, { server: inviteeServer, roomId: req.roomId, eventId, version, pdu: signed!.pdu, offered });
   } catch (err) {
     log.info({ room_id: req.roomId, invitee: req.invitee, err: String(err) }, "remote invite failed");
     throw toClientError(err, "invite");
@@ -92,38 +89,6 @@ export async function inviteRemoteUser(app: App, req: InviteRemoteRequest): Prom
     return { roomId: req.roomId, eventId };
   } catch (err) {
     throw toClientError(err, "invite");
-  }
-}
-
-async function sendInvite(
-  app: App,
-  server: string,
-  roomId: string,
-  eventId: string,
-  roomVersion: string,
-  v1Allowed: boolean,
-  pdu: Pdu,
-  offered: readonly Pdu[],
-): Promise<unknown> {
-  const tail = `${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`;
-  try {
-    const res = await app.federation.put<unknown>(server, `/_matrix/federation/v2/invite/${tail}`, {
-      room_version: roomVersion,
-      event: pdu as unknown as JsonObject,
-      invite_room_state: offered as unknown as JsonValue[],
-    });
-    const event = isJsonObject(res) ? res.event : undefined;
-    if (event === undefined) throw new InvalidRemoteResponse(server, "v2 invite answer has no event");
-    return event;
-  } catch (err) {
-    // invites-v2.yaml: "Senders which receive a 400 or 404 response to this endpoint should
-    // retry using the v1 API as the server may be older, if the room version is "1" or "2"."
-    if (!(v1Allowed && err instanceof RemoteError && (err.status === 400 || err.status === 404))) throw err;
-    const body = { ...pdu, unsigned: { ...(pdu.unsigned ?? {}), invite_room_state: offered as unknown as JsonValue[] } } as unknown as JsonObject;
-    const res = await app.federation.put<unknown>(server, `/_matrix/federation/v1/invite/${tail}`, body);
-    const event = Array.isArray(res) && res[1] && typeof res[1] === "object" ? (res[1] as { event?: unknown }).event : undefined;
-    if (event === undefined) throw new InvalidRemoteResponse(server, "v1 invite answer is not [200, {event}]");
-    return event;
   }
 }
 

@@ -26,9 +26,11 @@ import { Errors } from "../../errors.js";
 import { toRoomEvent } from "../../events/event.js";
 import { referenceHash } from "../../events/hashes.js";
 import { domainOf, isHistoricalUserId } from "../../events/ids.js";
-import type { JsonObject, JsonValue, Pdu } from "../../events/types.js";
+import type { JsonObject, Pdu } from "../../events/types.js";
 import type { App } from "../../app.js";
 import { RemoteError } from "../../outbound/errors.js";
+import { requestInvite } from "../../outbound/membership/invite-request.js";
+import { InvalidRemoteResponse } from "../../outbound/membership/remote-errors.js";
 import { MEMBER, THIRD_PARTY_INVITE } from "../auth/types.js";
 import { buildEventTemplate } from "../local/build-event.js";
 import type { RoomContext } from "../room-context.js";
@@ -105,26 +107,13 @@ export async function exchangeThirdPartyInvite(deps: ExchangeDeps, req: Exchange
  * after checking it is the same event (same reference hash).
  */
 async function requestInviteSignature(deps: ExchangeDeps, ctx: RoomContext, invitee: string, pdu: Pdu, eventId: string): Promise<Pdu> {
-  const inviteRoomState = strippedStateRecords(ctx, ctx.storage.rooms.getHeads(ctx.roomNid).stateRoot).map((r) => r.pdu as unknown as JsonValue);
-  const path = (v: 1 | 2) => `/_matrix/federation/v${v}/invite/${encodeURIComponent(ctx.roomId)}/${encodeURIComponent(eventId)}`;
+  const offered = strippedStateRecords(ctx, ctx.storage.rooms.getHeads(ctx.roomNid).stateRoot).map((r) => r.pdu);
   let returned: unknown;
   try {
-    const answer = await deps.federation.put<{ event?: unknown }>(invitee, path(2), {
-      room_version: ctx.version.id,
-      event: pdu as unknown as JsonValue,
-      invite_room_state: inviteRoomState,
-    });
-    returned = answer?.event;
+    returned = await requestInvite(deps.federation, { server: invitee, roomId: ctx.roomId, eventId, version: ctx.version, pdu, offered });
   } catch (err) {
-    const retryV1 = err instanceof RemoteError && (err.status === 400 || err.status === 404) && ctx.version.eventFormat === "v1";
-    if (!retryV1) throw inviteFailure(invitee, err);
-    try {
-      const v1Body = { ...pdu, unsigned: { ...(pdu.unsigned ?? {}), invite_room_state: inviteRoomState } } as unknown as JsonValue;
-      const answer = await deps.federation.put<unknown>(invitee, path(1), v1Body);
-      returned = Array.isArray(answer) ? (answer[1] as { event?: unknown } | undefined)?.event : undefined;
-    } catch (err1) {
-      throw inviteFailure(invitee, err1);
-    }
+    // An answer without the event is a refusal to countersign, like a different event.
+    if (!(err instanceof InvalidRemoteResponse)) throw inviteFailure(invitee, err);
   }
   const theirs = returned as Pdu | undefined;
   const sigs = theirs?.signatures?.[invitee];
