@@ -5,11 +5,12 @@
  * viewer (their own other devices).
  */
 import type { Accounts } from "./accounts.js";
+import { sharedRoomCheck, type SharedRoomCheck } from "./shared-rooms.js";
 
-export function changedDeviceListsFor(accounts: Accounts, viewer: string, from: number, to: number): string[] {
+/** `shares`: the request's shared-room check, when it has one. */
+export function changedDeviceListsFor(accounts: Accounts, viewer: string, from: number, to: number, shares?: SharedRoomCheck): string[] {
   const changed = accounts.deviceLists.changedUsers(from, to);
   if (changed.size === 0) return [];
-  const rooms = accounts.storage.rooms;
-  const mine = new Set(rooms.roomsOfUser(viewer, "join").map((r) => r.roomNid));
-  return [...changed].filter((userId) => userId === viewer || rooms.roomsOfUser(userId, "join").some((r) => mine.has(r.roomNid))).sort();
+  const check = shares ?? sharedRoomCheck(accounts.storage.rooms, viewer);
+  return [...changed].filter(check).sort();
 }

@@ -8,6 +8,7 @@
  *   ("There is no presence state for this user").
  */
 import { accountsOf } from "../../accounts/of-app.js";
+import { sharedRoomCheck } from "../../accounts/shared-rooms.js";
 import type { App } from "../../app.js";
 import { Errors } from "../../errors.js";
 import { eduServices, isPresenceState } from "../../edu/index.js";
@@ -44,7 +45,7 @@ export function getPresenceHandler(app: App): Handler {
     const auth = requireClient(req);
     const userId = req.params.userId!;
     if (!isHistoricalUserId(userId)) throw Errors.invalidParam("Invalid user ID");
-    if (userId !== auth.userId && !sharesRoom(app, auth.userId, userId)) throw Errors.forbidden("You are not allowed to see their presence");
+    if (userId !== auth.userId && !sharedRoomCheck(app.storage.rooms, auth.userId)(userId)) throw Errors.forbidden("You are not allowed to see their presence");
     const e = store.get(userId);
     if (e === undefined) {
       if (accounts.isLocal(userId) && accounts.users.exists(userId)) return json({ presence: "offline" });
@@ -55,8 +56,3 @@ export function getPresenceHandler(app: App): Handler {
   };
 }
 
-function sharesRoom(app: App, a: string, b: string): boolean {
-  const rooms = app.storage.rooms;
-  const mine = new Set(rooms.roomsOfUser(a, "join").map((r) => r.roomNid));
-  return rooms.roomsOfUser(b, "join").some((r) => mine.has(r.roomNid));
-}

@@ -27,6 +27,7 @@
  */
 import type { Accounts } from "../../accounts/accounts.js";
 import { changedDeviceListsFor } from "../../accounts/device-list-changes.js";
+import { sharedRoomCheck } from "../../accounts/shared-rooms.js";
 import { accountsOf } from "../../accounts/of-app.js";
 import type { RouteRegistrar } from "../../app.js";
 import type { RemoteDeviceLists } from "../../edu/device-lists.js";
@@ -68,8 +69,8 @@ export function keyChanges(accounts: Accounts, viewer: string, query: URLSearchP
   const to = keyChangeToken(toToken);
   if (from === undefined || to === undefined) throw Errors.invalidParam("from and to must be sync tokens");
 
-  const shares = sharedRoomCheck(accounts, viewer);
-  const changed = new Set(changedDeviceListsFor(accounts, viewer, Math.min(from.local, to.local), Math.max(from.local, to.local)));
+  const shares = sharedRoomCheck(accounts.storage.rooms, viewer);
+  const changed = new Set(changedDeviceListsFor(accounts, viewer, Math.min(from.local, to.local), Math.max(from.local, to.local), shares));
   const remote = remoteLists.get(accounts);
   if (remote !== undefined && from.remote !== undefined && to.remote !== undefined) {
     for (const userId of remoteChanges(remote, Math.min(from.remote, to.remote), Math.max(from.remote, to.remote))) {
@@ -83,19 +84,6 @@ export function keyChanges(accounts: Accounts, viewer: string, query: URLSearchP
     }
   }
   return { changed: [...changed].sort(), left: left.sort() };
-}
-
-/** `(userId) => shares a joined room with viewer` (the viewer counts as sharing). */
-function sharedRoomCheck(accounts: Accounts, viewer: string): (userId: string) => boolean {
-  const rooms = accounts.storage.rooms;
-  const mine = new Set(rooms.roomsOfUser(viewer, "join").map((r) => r.roomNid));
-  const memo = new Map<string, boolean>();
-  return (userId) => {
-    if (userId === viewer) return true;
-    let v = memo.get(userId);
-    if (v === undefined) memo.set(userId, (v = rooms.roomsOfUser(userId, "join").some((r) => mine.has(r.roomNid))));
-    return v;
-  };
 }
 
 /** Remote users with a device-list change at positions in (after, upTo]. */

@@ -37,7 +37,7 @@ export function deviceListsSection(run: SyncRun): { changed: string[]; left: str
   if (since === undefined) return { changed: [], left: [] };
   const changed = new Set<string>();
   if (since.deviceLists < run.to.deviceLists) {
-    for (const u of changedDeviceListsFor(run.ctx.accounts, run.userId, since.deviceLists, run.to.deviceLists)) changed.add(u);
+    for (const u of changedDeviceListsFor(run.ctx.accounts, run.userId, since.deviceLists, run.to.deviceLists, run.sharesRoomWith)) changed.add(u);
   }
   if (since.remoteDeviceLists < run.to.remoteDeviceLists) {
     const { changes } = run.ctx.edu.deviceLists.since(since.remoteDeviceLists, REMOTE_BATCH);

@@ -6,6 +6,7 @@
  * A run is synchronous from the moment `to` is read until the response is built, so every
  * read sees the same committed snapshot the positions came from.
  */
+import { sharedRoomCheck, type SharedRoomCheck } from "../../accounts/shared-rooms.js";
 import type { JsonObject } from "../../events/types.js";
 import type { EventRecord } from "../../storage/events.js";
 import { projectEventFields, type SyncFilter } from "../filters.js";
@@ -51,6 +52,7 @@ export class SyncRun {
   /** The same without the `unsigned.membership` lookup, for events whose answer is known. */
   private readonly knownMembership: ClientEventFormatter;
   private joined: ReadonlySet<number> | undefined;
+  private shares: SharedRoomCheck | undefined;
 
   constructor(
     readonly ctx: SyncContext,
@@ -107,10 +109,6 @@ export class SyncRun {
     return (this.joined ??= new Set(this.storage.rooms.roomsOfUser(this.userId, "join").map((r) => r.roomNid)));
   }
 
-  /** Does `userId` share a joined room with the viewer now? */
-  sharesRoomWith(userId: string): boolean {
-    if (userId === this.userId) return true;
-    const mine = this.joinedRoomNids();
-    return this.storage.rooms.roomsOfUser(userId, "join").some((r) => mine.has(r.roomNid));
-  }
+  /** Does `userId` share a joined room with the viewer now? (Memoised for this run.) */
+  readonly sharesRoomWith: SharedRoomCheck = (userId) => (this.shares ??= sharedRoomCheck(this.storage.rooms, this.userId, this.joinedRoomNids()))(userId);
 }
