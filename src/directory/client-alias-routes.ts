@@ -15,10 +15,10 @@ import { Errors } from "../errors.js";
 import { domainOf, isValidRoomAlias, isValidRoomId } from "../events/ids.js";
 import type { Router } from "../http/router.js";
 import { json } from "../http/request.js";
-import { HISTORY_VISIBILITY, historyVisibilityOf } from "../rooms/visibility/history-visibility.js";
+import { isWorldReadable } from "../client/rooms/access.js";
 import { AliasStore } from "./alias-store.js";
 import { resolveAlias } from "./resolve-alias.js";
-import { isJoined, mayCurateDirectory } from "./room-permissions.js";
+import { mayCurateDirectory } from "./room-permissions.js";
 
 const V3 = "/_matrix/client/v3";
 
@@ -67,7 +67,9 @@ export function registerClientAliasRoutes(router: Router, app: App): void {
     (req) => {
       const roomId = req.params.roomId!;
       if (!isValidRoomId(roomId)) throw Errors.invalidParam("Room ID invalid");
-      if (!isJoined(app, roomId, req.auth.userId) && !isWorldReadable(app, roomId)) {
+      const room = app.storage.rooms.getRoom(roomId);
+      const member = room !== undefined && app.storage.rooms.membership(room.roomNid, req.auth.userId)?.membership === "join";
+      if (room === undefined || (!member && !isWorldReadable(app, room.roomNid))) {
         throw Errors.forbidden("You are not a member of the room.");
       }
       return json({ aliases: aliases.aliasesOf(roomId) });
@@ -81,11 +83,4 @@ function localAlias(app: App, alias: string): string {
   if (!isValidRoomAlias(alias)) throw Errors.invalidParam("Room alias invalid");
   if (domainOf(alias) !== app.serverName) throw Errors.invalidParam("Room alias must be on this server");
   return alias;
-}
-
-function isWorldReadable(app: App, roomId: string): boolean {
-  const room = app.storage.rooms.getRoom(roomId);
-  if (room === undefined) return false;
-  const nid = app.storage.rooms.currentStateNid(room.roomNid, HISTORY_VISIBILITY, "");
-  return nid !== undefined && historyVisibilityOf(app.rooms.loader.byNid(nid)?.content) === "world_readable";
 }

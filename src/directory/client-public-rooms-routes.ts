@@ -17,7 +17,7 @@ import { withQuery } from "../outbound/federation-client.js";
 import { listPublicRooms, type PublicRoomsQuery } from "./public-rooms.js";
 import { federationBodyOf, publicRoomsQueryFromBody, publicRoomsQueryFromParams } from "./public-rooms-request.js";
 import { roomDirectoryVisibility, setRoomDirectoryVisibility } from "./published-rooms.js";
-import { isJoined, mayCurateDirectory } from "./room-permissions.js";
+import { mayCurateDirectory } from "./room-permissions.js";
 
 const V3 = "/_matrix/client/v3";
 const REMOTE_TIMEOUT_MS = 20_000;
@@ -35,7 +35,7 @@ export function registerClientPublicRoomsRoutes(router: Router, app: App): void 
       const v = (req.body as Record<string, unknown>).visibility ?? "public";
       if (v !== "public" && v !== "private") throw Errors.invalidParam("visibility must be 'public' or 'private'");
       const userId = req.auth.userId;
-      if (!isJoined(app, roomId, userId) || !mayCurateDirectory(app, roomId, userId)) {
+      if (!app.storage.rooms.isJoined(roomId, userId) || !mayCurateDirectory(app, roomId, userId)) {
         throw Errors.forbidden("You may not change this room's directory visibility");
       }
       await setRoomDirectoryVisibility(app.storage, roomId, v);

@@ -21,7 +21,4 @@ export function mayCurateDirectory(app: App, roomId: string, userId: string): bo
   return userPowerLevel(userId, state, version) >= requiredPowerLevel(CANONICAL_ALIAS, true, state, version);
 }
 
-export function isJoined(app: App, roomId: string, userId: string): boolean {
-  const room = app.storage.rooms.getRoom(roomId);
-  return room !== undefined && app.storage.rooms.membership(room.roomNid, userId)?.membership === "join";
-}
+

@@ -152,6 +152,12 @@ export class RoomStore {
   }
 
   /** Servers with at least one joined member: where new events of the room are sent. */
+  /** Is `userId`'s current membership in the room `join`? (False for a room we do not hold.) */
+  isJoined(roomId: string, userId: string): boolean {
+    const room = this.getRoom(roomId);
+    return room !== undefined && this.membership(room.roomNid, userId)?.membership === "join";
+  }
+
   /** Does `serverName` have a joined user in the room? (One point read: big rooms have thousands of servers.) */
   hasJoinedServer(roomNid: number, serverName: string): boolean {
     return (this.store.dbs.roomHosts.get([roomNid, serverName]) ?? 0) > 0;

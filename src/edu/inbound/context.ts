@@ -36,13 +36,6 @@ export function isRoomId(v: unknown): v is string {
   return typeof v === "string" && isValidRoomId(v);
 }
 
-/** The user's current membership in a room we hold is join. */
-export function isJoined(storage: Storage, roomId: string, userId: string): boolean {
-  const room = storage.rooms.getRoom(roomId);
-  if (!room) return false;
-  return storage.rooms.membership(room.roomNid, userId)?.membership === "join";
-}
-
 /** The user is joined to at least one room we hold. */
 export function sharesARoom(storage: Storage, userId: string): boolean {
   return storage.rooms.roomsOfUser(userId, "join").length > 0;

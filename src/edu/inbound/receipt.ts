@@ -10,7 +10,7 @@ import type { JsonObject } from "../../events/types.js";
 import { isValidEventId } from "../../events/ids.js";
 import { isServerAllowedInRoom } from "../../federation/acl.js";
 import type { ReceiptUpdate } from "../receipts.js";
-import { isJoined, isOriginUser, isRoomId, type EduHandler } from "./context.js";
+import { isOriginUser, isRoomId, type EduHandler } from "./context.js";
 import { isJsonObject } from "../../json.js";
 
 const PRIVATE_RECEIPT = "m.read.private";
@@ -27,7 +27,7 @@ export const handleReceipt: EduHandler = (ctx, content) => {
       if (receiptType === PRIVATE_RECEIPT || !isJsonObject(byUser)) continue;
       for (const [userId, receipt] of Object.entries(byUser)) {
         const parsed = parseReceipt(receipt);
-        if (!parsed || !isOriginUser(ctx, userId) || !isJoined(ctx.storage, roomId, userId)) continue;
+        if (!parsed || !isOriginUser(ctx, userId) || !ctx.storage.rooms.isJoined(roomId, userId)) continue;
         updates.push({ roomId, receiptType, userId, ...parsed });
       }
     }

@@ -4,14 +4,14 @@
  * EDU MUST be ignored).
  */
 import { isServerAllowedInRoom } from "../../federation/acl.js";
-import { isJoined, isOriginUser, isRoomId, type EduHandler } from "./context.js";
+import { isOriginUser, isRoomId, type EduHandler } from "./context.js";
 
 export const handleTyping: EduHandler = (ctx, content) => {
   const { room_id: roomId, user_id: userId, typing } = content;
   if (!isRoomId(roomId) || typeof typing !== "boolean") return ignore(ctx, "malformed");
   if (!isOriginUser(ctx, userId)) return ignore(ctx, "user does not belong to the origin");
   if (!isServerAllowedInRoom(ctx.storage, roomId, ctx.origin)) return ignore(ctx, "origin denied by the room's server ACL");
-  if (!isJoined(ctx.storage, roomId, userId)) return ignore(ctx, "user is not in the room");
+  if (!ctx.storage.rooms.isJoined(roomId, userId)) return ignore(ctx, "user is not in the room");
   ctx.edu.typing.set(roomId, userId, typing);
   return undefined;
 };
