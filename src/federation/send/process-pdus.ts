@@ -17,6 +17,7 @@
  */
 import { PoolBusyError } from "../../crypto/pool.js";
 import { roomIdForCreateEvent } from "../../events/hashes.js";
+import type { RoomVersion } from "../../events/room-versions.js";
 import type { JsonObject } from "../../events/types.js";
 import type { Logger } from "../../log.js";
 import { MailboxFullError } from "../../rooms/mailbox.js";
@@ -24,7 +25,7 @@ import { checkFormatAndSignatures, type CheckDeps, type UncheckedPdu } from "../
 import { fillGaps, type GapFillDeps } from "../../rooms/pipeline/fill-gaps.js";
 import type { EventOutcome, IncomingEvent } from "../../rooms/pipeline/receive-events.js";
 import type { RoomService } from "../../rooms/room-service.js";
-import { isServerAllowedInRoom } from "../acl.js";
+import { isServerAllowed, roomServerAcl } from "../acl.js";
 import { bestEffortEventId, createEventVersion } from "./pdu-id.js";
 
 export type PduResult = { error?: string };
@@ -59,27 +60,24 @@ export async function processPdus(
 
   // Room, version and ACL per PDU, before paying for any crypto.
   const items: (UncheckedPdu & { roomId: string; raw: JsonObject })[] = [];
+  // A transaction's PDUs are mostly of one room: decide each room once.
+  const admissions = new Map<string, RoomAdmission>();
   for (const [sourceIndex, raw] of pdus.entries()) {
     const roomId = roomIdOf(raw);
     if (roomId === undefined) {
       fail(raw, undefined, "PDU has no room_id");
       continue;
     }
-    const room = deps.rooms.storage.rooms.getRoom(roomId);
-    const version = room ? deps.rooms.version(roomId) : undefined;
-    if (!room || !version) {
+    let admission = admissions.get(roomId);
+    if (admission === undefined) admissions.set(roomId, (admission = admitRoom(deps, roomId, origin)));
+    const { version, refusal } = admission;
+    if (!version) {
       // A room is only ever created here by joining it (or creating it), never by /send.
       fail(raw, undefined, createEventVersion(raw) ? `a create event is not accepted through /send for a room unknown here (${roomId})` : `unknown room ${roomId}`);
       continue;
     }
-    // Events of a room none of our users is in are not ours to take (we would store history
-    // nobody here can see, and could not tell whether it is current).
-    if (!deps.rooms.storage.rooms.hasJoinedServer(room.roomNid, deps.rooms.serverName)) {
-      fail(raw, version, `${deps.rooms.serverName} is not in room ${roomId}`);
-      continue;
-    }
-    if (!isServerAllowedInRoom(deps.rooms.storage, roomId, origin)) {
-      fail(raw, version, `server ${origin} is denied by the room's server ACL`);
+    if (refusal !== undefined) {
+      fail(raw, version, refusal);
       continue;
     }
     items.push({ raw, version, roomId, sourceIndex });
@@ -159,4 +157,24 @@ function resultOf(o: EventOutcome): PduResult {
     case "unplaced":
       return { error: `unplaced: ${o.reason}` };
   }
+}
+
+interface RoomAdmission {
+  /** Undefined: a room we know nothing of. */
+  readonly version: RoomVersion | undefined;
+  /** Why none of the room's PDUs from this origin may enter. */
+  readonly refusal?: string;
+}
+
+function admitRoom(deps: PduDeps, roomId: string, origin: string): RoomAdmission {
+  const { storage, serverName } = deps.rooms;
+  const room = storage.rooms.getRoom(roomId);
+  if (!room) return { version: undefined };
+  const version = deps.rooms.loader.roomVersion(room.roomNid);
+  // Events of a room none of our users is in are not ours to take (we would store history
+  // nobody here can see, and could not tell whether it is current).
+  if (!storage.rooms.hasJoinedServer(room.roomNid, serverName)) return { version, refusal: `${serverName} is not in room ${roomId}` };
+  const acl = roomServerAcl(storage, room.roomNid);
+  if (acl !== undefined && !isServerAllowed(acl, origin)) return { version, refusal: `server ${origin} is denied by the room's server ACL` };
+  return { version };
 }
