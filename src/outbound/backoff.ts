@@ -4,6 +4,14 @@
  * servers and notaries, so a dead server costs one attempt per backoff period rather than one
  * per event or request that names it.
  */
+/**
+ * The wait after `failures` consecutive failures: `min(max, base · 2^(failures-1))` (the
+ * exponent is capped only so the product stays finite).
+ */
+export function backoffDelay(failures: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.min(failures - 1, 52));
+}
+
 export interface BackoffOptions {
   readonly baseMs: number;
   readonly maxMs: number;
@@ -35,7 +43,7 @@ export class FailureBackoff {
   /** Record a failure; returns when the next attempt is allowed. */
   failed(name: string): number {
     const failures = (this.entries.get(name)?.failures ?? 0) + 1;
-    const delay = Math.min(this.options.maxMs, this.options.baseMs * 2 ** Math.min(failures - 1, 30));
+    const delay = backoffDelay(failures, this.options.baseMs, this.options.maxMs);
     const retryAt = this.now() + delay;
     this.entries.delete(name);
     this.entries.set(name, { failures, retryAt });

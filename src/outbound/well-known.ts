@@ -18,6 +18,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { isIP } from "node:net";
 import { parseServerName } from "../events/ids.js";
 import { logger } from "../log.js";
+import { backoffDelay } from "./backoff.js";
 import { lookupFunction, type DnsResolver } from "./dns.js";
 import { httpsFetch, type HttpsTarget, type TlsPolicy } from "./https-fetch.js";
 
@@ -97,7 +98,7 @@ export class WellKnownResolver {
       entry = { answer: { result, expiresAt: now + period }, failures: 0 };
     } else {
       const failures = previousFailures + 1;
-      const period = Math.min(WELL_KNOWN_FAILURE_MAX_MS, WELL_KNOWN_FAILURE_BASE_MS * 2 ** Math.min(failures - 1, 20));
+      const period = backoffDelay(failures, WELL_KNOWN_FAILURE_BASE_MS, WELL_KNOWN_FAILURE_MAX_MS);
       entry = { answer: { result, expiresAt: now + period }, failures };
       log.debug({ hostname, reason: result.reason, failures }, "no usable .well-known/matrix/server");
     }

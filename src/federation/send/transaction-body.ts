@@ -17,6 +17,7 @@
  * X-Matrix check already established who is asking).
  */
 import { Errors } from "../../errors.js";
+import { isJsonObject } from "../../json.js";
 import type { JsonObject } from "../../events/types.js";
 import type { Edu } from "../../edu/inbound/index.js";
 
@@ -32,25 +33,21 @@ export interface Transaction {
 }
 
 export function parseTransaction(body: unknown, authenticatedOrigin: string): Transaction {
-  if (!isObject(body)) throw Errors.badJson("Transaction must be a JSON object");
+  if (!isJsonObject(body)) throw Errors.badJson("Transaction must be a JSON object");
   const { origin, origin_server_ts: ts, pdus, edus } = body;
   if (typeof origin !== "string") throw Errors.badJson("'origin' must be a string");
   if (origin !== authenticatedOrigin) throw Errors.badJson(`'origin' ${origin} is not the server that signed the request`);
   if (typeof ts !== "number" || !Number.isInteger(ts)) throw Errors.badJson("'origin_server_ts' must be an integer");
   if (!Array.isArray(pdus)) throw Errors.badJson("'pdus' must be an array");
   if (pdus.length > MAX_PDUS) throw Errors.badJson(`A transaction may hold at most ${MAX_PDUS} PDUs (got ${pdus.length})`);
-  if (!pdus.every(isObject)) throw Errors.badJson("Every PDU must be a JSON object");
+  if (!pdus.every(isJsonObject)) throw Errors.badJson("Every PDU must be a JSON object");
   if (edus !== undefined && !Array.isArray(edus)) throw Errors.badJson("'edus' must be an array");
   const eduList = edus ?? [];
   if (eduList.length > MAX_EDUS) throw Errors.badJson(`A transaction may hold at most ${MAX_EDUS} EDUs (got ${eduList.length})`);
   for (const edu of eduList) {
-    if (!isObject(edu) || typeof edu.edu_type !== "string" || !isObject(edu.content)) {
+    if (!isJsonObject(edu) || typeof edu.edu_type !== "string" || !isJsonObject(edu.content)) {
       throw Errors.badJson("Every EDU must be an object with a string 'edu_type' and an object 'content'");
     }
   }
   return { origin, originServerTs: ts, pdus: pdus as JsonObject[], edus: eduList as unknown as Edu[] };
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

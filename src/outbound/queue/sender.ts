@@ -30,6 +30,7 @@ import crypto from "node:crypto";
 import type { JsonObject, JsonValue } from "../../events/types.js";
 import type { Logger } from "../../log.js";
 import type { Storage } from "../../storage/storage.js";
+import { backoffDelay } from "../backoff.js";
 import { RemoteError } from "../errors.js";
 import type { FederationRequestOptions } from "../federation-client.js";
 import { Semaphore } from "../semaphore.js";
@@ -232,7 +233,7 @@ export class TransactionSender {
       }
       const previous = store.retry(destination);
       const failures = (previous?.failures ?? 0) + 1;
-      const delay = Math.min(this.options.maxRetryMs, this.options.baseRetryMs * 2 ** Math.min(failures - 1, 40));
+      const delay = backoffDelay(failures, this.options.baseRetryMs, this.options.maxRetryMs);
       const retryAt = Date.now() + delay;
       const outage = failures >= this.options.outageAfterFailures;
       await storage.write((w) => {
