@@ -21,7 +21,8 @@ export class EventLoader {
   private readonly authOrders: ByteCache<number, number>;
   /** Parsed events by nid; count-bounded (every entry weighs 1). */
   private readonly cache: ByteCache<number, RoomEvent>;
-  private readonly versions = new Map<number, RoomVersion>();
+  /** Room facts that never change, by room nid: version and room ID. */
+  private readonly rooms = new Map<number, { version: RoomVersion; roomId: string }>();
 
   constructor(
     private readonly storage: Storage,
@@ -78,9 +79,8 @@ export class EventLoader {
   }
 
   fromRecord(rec: EventRecord, view?: ReadView): RoomEvent {
-    const version = this.roomVersion(rec.roomNid, view);
-    const room = this.storage.rooms.getRoomByNid(rec.roomNid, view);
-    return toRoomEvent(rec.pdu, version, rec.eventId, room?.roomId);
+    const room = this.room(rec.roomNid, view);
+    return toRoomEvent(rec.pdu, room.version, rec.eventId, room.roomId);
   }
 
   /** Make a just-persisted event available without a re-parse. */
@@ -94,14 +94,18 @@ export class EventLoader {
   }
 
   roomVersion(roomNid: number, view?: ReadView): RoomVersion {
-    let v = this.versions.get(roomNid);
-    if (v === undefined) {
+    return this.room(roomNid, view).version;
+  }
+
+  private room(roomNid: number, view?: ReadView): { version: RoomVersion; roomId: string } {
+    let r = this.rooms.get(roomNid);
+    if (r === undefined) {
       const room = this.storage.rooms.getRoomByNid(roomNid, view);
       if (room === undefined) throw new Error(`unknown room nid ${roomNid}`);
-      v = getRoomVersion(room.version);
-      if (v === undefined) throw new Error(`room ${room.roomId} has unsupported version ${room.version}`);
-      this.versions.set(roomNid, v);
+      const version = getRoomVersion(room.version);
+      if (version === undefined) throw new Error(`room ${room.roomId} has unsupported version ${room.version}`);
+      this.rooms.set(roomNid, (r = { version, roomId: room.roomId }));
     }
-    return v;
+    return r;
   }
 }

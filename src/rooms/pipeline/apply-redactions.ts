@@ -26,7 +26,7 @@ export function applyRedaction(ctx: RoomContext, w: WriteBatch, redaction: RoomE
     const state = new StateView(ctx.storage, ctx.loader, stateBefore, w);
     if (!redactionAllowed(redaction, targetEvent, state, ctx.version)) return;
   }
-  ctx.storage.events.markRedacted(w, target.nid, redactionNid, redact(target.pdu, ctx.version));
+  ctx.storage.events.markRedacted(w, target.nid, redactionNid, redact(targetEvent.pdu, ctx.version));
   ctx.loader.forget(target.nid);
 }
 
