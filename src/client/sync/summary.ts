@@ -11,9 +11,8 @@
  * persist order).
  */
 import type { JsonObject } from "../../events/types.js";
+import { HeroPicker, isNamedRoom } from "../../rooms/membership/heroes.js";
 import type { SyncRun } from "./run.js";
-
-const HEROES = 5;
 
 export interface RoomSummary {
   readonly json: JsonObject;
@@ -25,35 +24,21 @@ export function roomSummary(run: SyncRun, roomNid: number): RoomSummary {
   const rooms = run.storage.rooms;
   let joined = 0;
   let invited = 0;
-  const active: { userId: string; nid: number }[] = [];
-  const gone: { userId: string; nid: number }[] = [];
+  const picker = new HeroPicker(run.userId);
   for (const m of rooms.members(roomNid)) {
     if (m.membership === "join") joined++;
     else if (m.membership === "invite") invited++;
-    if (m.userId === run.userId) continue;
-    if (m.membership === "join" || m.membership === "invite") active.push(m);
-    else if (m.membership === "leave" || m.membership === "ban") gone.push(m);
+    picker.add(m);
   }
   const json: JsonObject = { "m.joined_member_count": joined, "m.invited_member_count": invited };
   let heroes: string[] = [];
-  if (!hasName(run, roomNid)) {
-    const pool = active.length > 0 ? active : gone;
-    heroes = pool
-      .sort((a, b) => a.nid - b.nid)
-      .slice(0, HEROES)
-      .map((m) => m.userId);
+  const named = isNamedRoom((type) => {
+    const nid = rooms.currentStateNid(roomNid, type, "");
+    return nid === undefined ? undefined : run.ctx.app.rooms.loader.byNid(nid)?.content;
+  });
+  if (!named) {
+    heroes = picker.heroes();
     json["m.heroes"] = heroes;
   }
   return { json, heroes };
-}
-
-/** A non-empty `m.room.name` or `m.room.canonical_alias` makes heroes unnecessary. */
-function hasName(run: SyncRun, roomNid: number): boolean {
-  const check = (type: string, field: string): boolean => {
-    const nid = run.storage.rooms.currentStateNid(roomNid, type, "");
-    if (nid === undefined) return false;
-    const value = run.ctx.app.rooms.loader.byNid(nid)?.content[field];
-    return typeof value === "string" && value.length > 0;
-  };
-  return check("m.room.name", "name") || check("m.room.canonical_alias", "alias");
 }

@@ -27,9 +27,9 @@ import type { NodeId } from "../../storage/state-node.js";
 import { MEMBER } from "../auth/types.js";
 import { AuthChainWalk, inAuthOrder } from "../auth-chain.js";
 import type { RoomContext } from "../room-context.js";
+import { HeroPicker, HEROES, isNamedRoom } from "./heroes.js";
 
 const MEMBER_PREFIX = stateKey(MEMBER, "");
-const HEROES = 5;
 /** Timeline events looked at for heroes before falling back to the membership scan. */
 const HERO_WALK_LIMIT = 1000;
 
@@ -143,23 +143,16 @@ function stateWithoutMembers(ctx: RoomContext, root: NodeId, join: EventRecord):
   } else {
     for (const [key, nid] of ctx.storage.state.entries(root)) if (!key.startsWith(MEMBER_PREFIX)) out.push(nid);
   }
-  if (isNamed(ctx, root)) return out;
+  const named = isNamedRoom((type) => {
+    const nid = ctx.storage.state.get(root, stateKey(type, ""));
+    return nid === undefined ? undefined : ctx.loader.recordByNid(nid)?.pdu.content;
+  });
+  if (named) return out;
   for (const hero of heroes(ctx, join.pdu.state_key)) {
     const nid = ctx.storage.state.get(root, stateKey(MEMBER, hero));
     if (nid !== undefined) out.push(nid);
   }
   return out;
-}
-
-/** Whether the room has a non-empty `m.room.name` or `m.room.canonical_alias` (sync.yaml m.heroes). */
-function isNamed(ctx: RoomContext, root: NodeId): boolean {
-  const contentOf = (type: string) => {
-    const nid = ctx.storage.state.get(root, stateKey(type, ""));
-    return nid === undefined ? undefined : ctx.loader.recordByNid(nid)?.pdu.content;
-  };
-  const name = contentOf("m.room.name")?.["name"];
-  const alias = contentOf("m.room.canonical_alias")?.["alias"];
-  return (typeof name === "string" && name !== "") || (typeof alias === "string" && alias !== "");
 }
 
 /**
@@ -195,21 +188,7 @@ function heroes(ctx: RoomContext, joiner: string | undefined): string[] {
 }
 
 function heroesByScan(ctx: RoomContext, joiner: string | undefined): string[] {
-  const active: { nid: number; user: string }[] = [];
-  const former: { nid: number; user: string }[] = [];
-  for (const { key, value } of ctx.storage.store.dbs.roomMembers.getRange(prefixRange([ctx.roomNid]))) {
-    const user = key[1];
-    if (user === joiner) continue;
-    const m = value[0];
-    if (m === "join" || m === "invite") keepSmallest(active, { nid: value[1], user });
-    else if (m === "leave" || m === "ban") keepSmallest(former, { nid: value[1], user });
-  }
-  return (active.length > 0 ? active : former).map((h) => h.user);
-}
-
-function keepSmallest(list: { nid: number; user: string }[], item: { nid: number; user: string }): void {
-  if (list.length === HEROES && item.nid >= list[HEROES - 1]!.nid) return;
-  list.push(item);
-  list.sort((a, b) => a.nid - b.nid);
-  if (list.length > HEROES) list.pop();
+  const picker = new HeroPicker(joiner);
+  for (const m of ctx.storage.rooms.members(ctx.roomNid)) picker.add(m);
+  return picker.heroes();
 }
