@@ -118,6 +118,23 @@ describe("initial and incremental sync", () => {
   });
 });
 
+describe("room summary heroes", () => {
+  it("an unnamed room lists the first joined or invited members other than the viewer; a named one none", async () => {
+    const others = await Promise.all(["h1", "h2", "h3", "h4", "h5", "h6"].map((n) => fx.user(`hero-${n}`)));
+    const roomId = await fx.createRoom(alice);
+    for (const u of others) await fx.membership(roomId, alice, u.userId, "invite");
+    await fx.membership(roomId, others[0]!, others[0]!.userId, "join");
+    const summary = (await fx.sync(alice)).rooms.join[roomId]!.summary!;
+    // Member-event order: the first five invitees (h1's join replaced its invite, so it is last).
+    expect(summary["m.heroes"]).toEqual(others.slice(1, 6).map((u) => u.userId));
+    expect(summary).toMatchObject({ "m.joined_member_count": 2, "m.invited_member_count": 5 });
+    expect((await fx.sync(others[0]!)).rooms.join[roomId]!.summary!["m.heroes"]).toEqual([alice, ...others.slice(1, 5)].map((u) => u.userId));
+
+    const named = await fx.createRoom(alice, { name: "Named" });
+    expect((await fx.sync(alice)).rooms.join[named]!.summary).not.toHaveProperty("m.heroes");
+  });
+});
+
 describe("limited timelines", () => {
   it("prev_batch continues with /messages and the gap's state changes are in state", async () => {
     const roomId = await fx.createRoom(alice, { name: "Before" });
