@@ -47,11 +47,14 @@ export function startDeviceListPublisher(app: App): void {
     if (changes.length === 0) return false;
     const queues = outboundOf(app);
     const woken = new Set<string>();
+    // A batch is often one user's many devices: their destinations are the same for all.
+    const destinationsOf = new Map<string, Set<string>>();
     await app.storage.write((w) => {
       for (const change of changes) {
         const edu = deviceListEdu(accounts, change);
         if (edu === undefined) continue;
-        const destinations = userDestinations(app, change.userId);
+        let destinations = destinationsOf.get(change.userId);
+        if (destinations === undefined) destinationsOf.set(change.userId, (destinations = userDestinations(app, change.userId)));
         if (destinations.size === 0) continue;
         queues.store.enqueueEdu(w, destinations, JSON.stringify(edu));
         for (const d of destinations) woken.add(d);

@@ -85,7 +85,7 @@ export class ClientEventFormatter {
     }
     if (rec.pdu.state_key !== undefined && rec.stateBefore !== null) this.addPrevious(rec, unsigned);
     if (viewer && (this.opts.membership ?? true) && rec.stateAfter !== null) {
-      unsigned.membership = this.membershipAt(rec.stateAfter, viewer.userId);
+      unsigned.membership = membershipAt(this.app, rec.stateAfter, viewer.userId);
     }
     return out;
   }
@@ -114,12 +114,6 @@ export class ClientEventFormatter {
     unsigned.prev_content = prev.pdu.content;
   }
 
-  private membershipAt(root: NodeId, userId: string): string {
-    const nid = this.app.storage.state.get(root, stateKey(MEMBER, userId));
-    const m = nid === undefined ? undefined : this.app.rooms.loader.byNid(nid)?.content["membership"];
-    return typeof m === "string" ? m : "leave";
-  }
-
   private room(roomNid: number): { roomId: string; version: RoomVersion } | undefined {
     let r = this.rooms.get(roomNid);
     if (r === undefined) {
@@ -130,6 +124,13 @@ export class ClientEventFormatter {
     }
     return r;
   }
+}
+
+/** `userId`'s membership in the state at `root`; `leave` when they have none. */
+export function membershipAt(app: App, root: NodeId, userId: string): string {
+  const nid = app.storage.state.get(root, stateKey(MEMBER, userId));
+  const m = nid === undefined ? undefined : app.rooms.loader.byNid(nid)?.content["membership"];
+  return typeof m === "string" ? m : "leave";
 }
 
 /**

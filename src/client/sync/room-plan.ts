@@ -19,9 +19,8 @@
  * Active rooms come from one range scan of the global stream when the window is small (the
  * long-poll case: a few events), otherwise from one lookup per room of the viewer.
  */
-import { stateKey } from "../../events/types.js";
-import { MEMBER } from "../../rooms/auth/types.js";
 import type { EventRecord } from "../../storage/events.js";
+import { membershipAt } from "../format/client-event.js";
 import { roomAllowed } from "../format/room-event-filter.js";
 import { forgottenRoomsOf } from "../rooms/forgotten.js";
 import type { SyncRun } from "./run.js";
@@ -92,10 +91,7 @@ export function planRooms(run: SyncRun, extraRoomIds: ReadonlySet<string>): Room
 
 /** The viewer's membership in the state before their member event (`leave` when none). */
 function membershipBefore(run: SyncRun, member: EventRecord): string {
-  if (member.stateBefore === null) return "leave";
-  const nid = run.storage.state.get(member.stateBefore, stateKey(MEMBER, run.userId));
-  const m = nid === undefined ? undefined : run.ctx.app.rooms.loader.byNid(nid)?.content.membership;
-  return typeof m === "string" ? m : "leave";
+  return member.stateBefore === null ? "leave" : membershipAt(run.ctx.app, member.stateBefore, run.userId);
 }
 
 /** Rooms with timeline events in (after, to]. */
